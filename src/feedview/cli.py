@@ -1,0 +1,152 @@
+"""The `feedview` command and its subcommands.
+
+Only argparse lives here, so `feedview --help` answers at once: every command's
+work (and Textual, httpx) is imported inside the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds (e.g. 5 or 0.5), got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    name = name.strip()
+    if not sep or not name or any(c in name for c in " \t\r\n") or any(c in value for c in "\r\n"):
+        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
+    return name, value.strip()
+
+
+def _http_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1]) == 0:
+        raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="feedview",
+        description="Watch live data in your terminal: GitHub repository pages, "
+        "Server-Sent Events notifications and HTTP health checks.",
+    )
+    parser.add_argument("--version", action="version", version=f"feedview {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="the config file (default: config.toml in your config dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="open the dashboard on the built-in feed lab (offline)")
+    demo.add_argument("--no-ui", action="store_true", help="only start the lab and print its URLs")
+
+    lab = sub.add_parser("lab", help="run the loopback feed lab alone, for curl and friends")
+    lab.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    lab.add_argument("--port", type=_port, default=8080, help="port to bind, 0 for any free one (default: 8080)")
+    lab.add_argument("--sse-interval", type=_seconds, default=2.0, metavar="S",
+                     help="seconds between generated notifications (default: 2)")
+    lab.add_argument("--latency-ms", type=float, default=0.0, metavar="MS", help="latency added to every request")
+    lab.add_argument("--require-token", action="store_true", help="answer 401 to GitHub requests without the token")
+    lab.add_argument("--token", default="lab-token", help="the token the lab accepts (default: lab-token)")
+
+    watch = sub.add_parser("watch", help="watch one Server-Sent Events stream (ntfy-aware)")
+    watch.add_argument("url", type=_http_url, metavar="URL")
+    watch.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
+    watch.add_argument("--count", type=_positive_int, metavar="N", help="exit after N events")
+    watch.add_argument("--last-event-id", metavar="ID", default="", help="resume after this event ID")
+    watch.add_argument("--header", "-H", type=_header, action="append", default=[], metavar="'NAME: VALUE'",
+                       help="send this header (repeatable); only ever to the stream's own origin")
+    watch.add_argument("--idle-timeout", type=_seconds, default=60.0, metavar="S",
+                       help="reconnect when no byte arrives for S seconds (default: 60)")
+
+    repos = sub.add_parser("repos", help="browse a user's or org's repositories, page by page")
+    repos.add_argument("owner", nargs="?", metavar="OWNER")
+    who = repos.add_mutually_exclusive_group()
+    who.add_argument("--org", action="store_true", help="OWNER is an organisation")
+    who.add_argument("--mine", action="store_true", help="the authenticated user's repositories")
+    who.add_argument("--search", metavar="QUERY", help="search repositories instead")
+    _github_options(repos)
+    repos.add_argument("--per-page", type=_positive_int, default=30, metavar="N", help="repos per page (max 100)")
+    repos.add_argument("--limit", type=_positive_int, metavar="N", help="stop after N repos")
+    repos.add_argument("--sort", metavar="S", help="created, updated, pushed, full_name (search: stars, forks, updated)")
+    repos.add_argument("--direction", choices=("asc", "desc"))
+    repos.add_argument("--json", action="store_true", help="one repo per line on stdout")
+
+    health = sub.add_parser("health", help="watch HTTP health checks")
+    health.add_argument("urls", nargs="+", type=_http_url, metavar="URL")
+    health.add_argument("--interval", type=_seconds, default=10.0, metavar="S", help="seconds between checks (default: 10)")
+    health.add_argument("--timeout", type=_seconds, default=5.0, metavar="S", help="seconds before a check fails (default: 5)")
+    health.add_argument("--count", type=_positive_int, metavar="N", help="exit after N samples of each URL")
+    health.add_argument("--json", action="store_true", help="one sample per line on stdout")
+
+    notes = sub.add_parser("notifications", help="watch your GitHub notifications")
+    notes.add_argument("--participating", action="store_true", help="only threads you take part in")
+    notes.add_argument("--all", action="store_true", help="read threads too, not only unread ones")
+    notes.add_argument("--repo", metavar="OWNER/REPO", help="only this repository's threads")
+    _github_options(notes)
+    notes.add_argument("--count", type=_positive_int, metavar="N", help="exit after N threads")
+    notes.add_argument("--json", action="store_true", help="one thread per line on stdout")
+    return parser
+
+
+def _github_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", type=_http_url, metavar="URL",
+                        help="API base URL (default: https://api.github.com; GHES: https://HOST/api/v3)")
+    parser.add_argument("--token", metavar="T",
+                        help="token (default: $GH_TOKEN, $GITHUB_TOKEN, then `gh auth token`)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "dashboard"
+    if command == "repos" and not (args.owner or args.mine or args.search):
+        parser.exit(2, "feedview repos: error: give an OWNER, --mine or --search QUERY\n")
+    from importlib import import_module
+
+    module = import_module(f"feedview.commands.{command}")
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

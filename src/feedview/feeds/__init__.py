@@ -1,0 +1,1 @@
+"""The feeds: pure asyncio + httpx async generators of typed items. No Textual here, ever."""
