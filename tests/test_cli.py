@@ -79,3 +79,43 @@ def test_feeds_never_import_textual():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _start_lab_command(*extra: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feedview.cli", "lab", "--port", "0", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    first = proc.stdout.readline()  # blocks until the lab is listening (or the process dies)
+    assert first.startswith("feedview lab listening on http://127.0.0.1:"), first + proc.stderr.read()
+    return proc, first.split()[4]
+
+
+def test_lab_command_serves_until_interrupted():
+    import signal
+
+    import httpx
+
+    proc, base_url = _start_lab_command()
+    try:
+        assert httpx.get(base_url + "/").json()["name"] == "feedview lab"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Traceback" not in err
+
+
+def test_lab_command_port_in_use_is_one_line():
+    import signal
+
+    proc, base_url = _start_lab_command()
+    try:
+        port = base_url.rsplit(":", 1)[1]
+        result = feedview("lab", "--port", port)
+        assert result.returncode == 1
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "cannot listen" in result.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=10)

@@ -69,3 +69,23 @@ def test_requests_are_recorded(lab):
     records = lab.state.requests_to("/")
     assert records and records[-1].headers["x-probe"] == "yes"
     assert records[-1].query == "x=1"
+
+
+def test_ratelimit_knob_reports_the_unauthenticated_limit(lab):
+    anonymous = httpx.get(lab.url("/?ratelimit=1"))
+    with_token = httpx.get(lab.url("/?ratelimit=1"), headers={"Authorization": "Bearer lab-token"})
+    assert anonymous.headers["x-ratelimit-limit"] == "60"
+    assert with_token.headers["x-ratelimit-limit"] == str(lab.config.rate_limit)
+
+
+def test_lab_listener_disables_nagle():
+    # Nagle on the lab's sockets plus the client's delayed ACK stalls keep-alive requests.
+    import socket
+
+    from feedview.lab.server import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()

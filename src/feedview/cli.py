@@ -58,6 +58,16 @@ def _header(text: str) -> tuple[str, str]:
     return name, value.strip()
 
 
+def _condition(text: str) -> str:
+    from .feeds.conditions import ConditionError, parse_condition
+
+    try:
+        parse_condition(text)
+    except ConditionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _http_url(text: str) -> str:
     if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1]) == 0:
         raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
@@ -97,11 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="reconnect when no byte arrives for S seconds (default: 60)")
 
     repos = sub.add_parser("repos", help="browse a user's or org's repositories, page by page")
-    repos.add_argument("owner", nargs="?", metavar="OWNER")
+    repos.add_argument("owner", nargs="?", metavar="OWNER", help="a user's or organisation's login")
     who = repos.add_mutually_exclusive_group()
     who.add_argument("--org", action="store_true", help="OWNER is an organisation")
     who.add_argument("--mine", action="store_true", help="the authenticated user's repositories")
-    who.add_argument("--search", metavar="QUERY", help="search repositories instead")
+    who.add_argument("--search", metavar="QUERY", help="search repositories instead (with OWNER: user:OWNER only)")
     _github_options(repos)
     repos.add_argument("--per-page", type=_positive_int, default=30, metavar="N", help="repos per page (max 100)")
     repos.add_argument("--limit", type=_positive_int, metavar="N", help="stop after N repos")
@@ -110,11 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     repos.add_argument("--json", action="store_true", help="one repo per line on stdout")
 
     health = sub.add_parser("health", help="watch HTTP health checks")
-    health.add_argument("urls", nargs="+", type=_http_url, metavar="URL")
+    health.add_argument("urls", nargs="+", type=_http_url, metavar="URL", help="the health endpoints to check")
     health.add_argument("--interval", type=_seconds, default=10.0, metavar="S", help="seconds between checks (default: 10)")
     health.add_argument("--timeout", type=_seconds, default=5.0, metavar="S", help="seconds before a check fails (default: 5)")
-    health.add_argument("--count", type=_positive_int, metavar="N", help="exit after N samples of each URL")
+    health.add_argument("--count", type=_positive_int, metavar="N", help="with --json: exit after N samples of each URL")
     health.add_argument("--json", action="store_true", help="one sample per line on stdout")
+    health.add_argument("--condition", "-c", type=_condition, action="append", dest="conditions", metavar="EXPR",
+                        help="pass only if EXPR holds, e.g. '[STATUS] == 200' (repeatable; replaces the default)")
+    health.add_argument("--header", "-H", type=_header, action="append", dest="headers", metavar="'NAME: VALUE'",
+                        help="send this header (repeatable)")
+    health.add_argument("--method", choices=("GET", "HEAD"), help="HTTP method (default: GET)")
+    health.add_argument("--failures-to-trip", type=_positive_int, metavar="N",
+                        help="consecutive failures before a check reads unhealthy (default: 1)")
+    health.add_argument("--successes-to-recover", type=_positive_int, metavar="N",
+                        help="passes after the retry before it reads healthy again (default: 1)")
+    health.add_argument("--max-interval", type=_seconds, metavar="S",
+                        help="longest backoff after failures (default: 6 intervals)")
 
     notes = sub.add_parser("notifications", help="watch your GitHub notifications")
     notes.add_argument("--participating", action="store_true", help="only threads you take part in")
@@ -130,7 +151,8 @@ def _github_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", type=_http_url, metavar="URL",
                         help="API base URL (default: https://api.github.com; GHES: https://HOST/api/v3)")
     parser.add_argument("--token", metavar="T",
-                        help="token (default: $GH_TOKEN, $GITHUB_TOKEN, then `gh auth token`)")
+                        help="token (default: $GH_TOKEN, $GITHUB_TOKEN, then `gh auth token`; for another host "
+                             "than github.com: $GH_ENTERPRISE_TOKEN, $GITHUB_ENTERPRISE_TOKEN, then gh's login for it)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -92,19 +92,21 @@ class FaultMiddleware:
             seen = self.state.bump(f"fail_times:{scope['path']}?{rest}")
             faulty = seen <= int(_num(params, "fail_times"))
         if faulty:
-            await self._fault(params, send)
+            authorized = any(k == b"authorization" for k, _ in scope["headers"])
+            await self._fault(params, send, authorized)
             return
         await self.app(scope, receive, send)
 
-    async def _fault(self, params: dict[str, str], send) -> None:
+    async def _fault(self, params: dict[str, str], send, authorized: bool) -> None:
         if params.get("ratelimit"):
             reset = int(time.time() + _num(params, "reset_in", 60))
+            limit = str(self.config.rate_limit if authorized else 60).encode()
             body = json.dumps({"message": "API rate limit exceeded (lab fault)",
                                "documentation_url": "https://docs.github.com/rest/rate-limit"}).encode()
             await _send_simple(send, 403, body, [
-                (b"x-ratelimit-limit", str(self.config.rate_limit).encode()),
+                (b"x-ratelimit-limit", limit),
                 (b"x-ratelimit-remaining", b"0"),
-                (b"x-ratelimit-used", str(self.config.rate_limit).encode()),
+                (b"x-ratelimit-used", limit),
                 (b"x-ratelimit-reset", str(reset).encode()),
                 (b"x-ratelimit-resource", b"core"),
             ])

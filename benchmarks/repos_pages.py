@@ -1,0 +1,121 @@
+"""How fast the repos feed shows pages, against the floor of one request round trip.
+
+On the lab with 50 ms of latency per request (a transatlantic api.github.com is
+about that), measured in the same run:
+  floors             one plain httpx GET of the same page: on a new connection (for the first
+                     repo), and on a warm one after the reader's pause (for the next page)
+  first repo         from creating the feed to holding its first repo (connection set-up included)
+  next page          from asking for the next page to holding its repos, after the consumer spent
+                     `--think` ms on the current one: without prefetch, and with one-page prefetch
+  requests           lab requests for walking N pages (must be N)
+
+    .venv/bin/python benchmarks/repos_pages.py [--latency-ms 50] [--pages 10] [--think 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from contextlib import aclosing
+
+import httpx
+
+from feedview.feeds.github import RepoPage, prefetch, repo_pages
+from feedview.lab import LabConfig, start_lab
+
+TOKEN = "lab-token"
+
+
+def page_requests(lab) -> int:
+    return len(lab.state.requests_to("/orgs/")) + len(lab.state.requests_to("/organizations/"))
+
+
+async def floor_ms(base_url: str, samples: int, think_s: float) -> tuple[float, float]:
+    """(cold, warm): one GET of a page on a fresh connection, and on a kept-alive one after the same pause
+    the feed's reader takes (back-to-back requests on loopback meet delayed ACKs the pause avoids)."""
+    url = f"{base_url}/orgs/octo-org/repos"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    cold, warm = [], []
+    for _ in range(samples):
+        async with httpx.AsyncClient() as client:
+            start = time.perf_counter()
+            (await client.get(url, headers=headers)).json()
+            cold.append((time.perf_counter() - start) * 1000)
+            await asyncio.sleep(think_s)
+            start = time.perf_counter()
+            (await client.get(url, headers=headers)).json()
+            warm.append((time.perf_counter() - start) * 1000)
+    return statistics.median(cold), statistics.median(warm)
+
+
+async def first_repo_ms(base_url: str, samples: int) -> float:
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        async with aclosing(repo_pages(owner="octo-org", org=True, base_url=base_url, token=TOKEN)) as pages:
+            page = await anext(pages)
+            assert isinstance(page, RepoPage) and page.repos[0].full_name
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+async def next_page_ms(base_url: str, pages: int, think_s: float, ahead: bool) -> list[float]:
+    feed = repo_pages(owner="octo-org", org=True, base_url=base_url, token=TOKEN)
+    times = []
+    async with aclosing(prefetch(feed) if ahead else feed) as stream:
+        await anext(stream)
+        for _ in range(pages - 1):
+            await asyncio.sleep(think_s)  # the reader looks at the page before asking for the next
+            start = time.perf_counter()
+            page = await anext(stream)
+            assert isinstance(page, RepoPage) and page.repos
+            times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+async def walk(base_url: str, pages: int) -> int:
+    seen = 0
+    async with aclosing(repo_pages(owner="octo-org", org=True, base_url=base_url, token=TOKEN)) as stream:
+        async for item in stream:
+            if isinstance(item, RepoPage):
+                seen += 1
+                if seen == pages:
+                    break
+    return seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--pages", type=int, default=10)
+    parser.add_argument("--think", type=float, default=150.0, help="ms the reader spends on each page")
+    parser.add_argument("--samples", type=int, default=10)
+    args = parser.parse_args()
+
+    with start_lab(LabConfig(latency_ms=args.latency_ms, rate_limit=100_000)) as lab:
+        cold, warm = asyncio.run(floor_ms(lab.base_url, args.samples, args.think / 1000))
+        first = asyncio.run(first_repo_ms(lab.base_url, args.samples))
+        plain = asyncio.run(next_page_ms(lab.base_url, args.pages, args.think / 1000, ahead=False))
+        ahead = asyncio.run(next_page_ms(lab.base_url, args.pages, args.think / 1000, ahead=True))
+        before = page_requests(lab)
+        walked = asyncio.run(walk(lab.base_url, args.pages))
+        requests = page_requests(lab) - before
+
+    def row(name: str, ms: float, floor: float) -> str:
+        return f"  {name:<38} {ms:8.1f} ms   {ms / floor:5.2f}x its floor"
+
+    print(f"repos feed on the lab, latency {args.latency_ms:.0f} ms per request, 30 repos a page, "
+          f"reader spends {args.think:.0f} ms on a page")
+    print(row("floor: GET on a new connection", cold, cold))
+    print(row("floor: GET on a warm connection", warm, warm))
+    print(row("time to first repo (new connection)", first, cold))
+    print(row("next page, no prefetch (median)", statistics.median(plain), warm))
+    print(row("next page, one-page prefetch (median)", statistics.median(ahead), warm))
+    print(f"  {'requests to walk N pages':<38} {requests:8d}      for N = {walked}"
+          f"  ({'ok' if requests == walked else 'NOT N'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""GitHub notification threads as a live feed, polled exactly as GitHub's API asks.
+
+Each poll sends If-Modified-Since with the last Last-Modified; a 304 means nothing
+new and costs no rate limit. Polls are never closer together than X-Poll-Interval
+says (it grows when GitHub is busy). A thread is yielded once, and again only when
+its updated_at moves. These endpoints need a classic token with the notifications
+or repo scope; fine-grained tokens are refused, and the error says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from .github_client import DEFAULT_BASE_URL, GitHubClient, GitHubError, GitHubResponse, Tuning
+from .github_pages import Page, canonical_url, next_link, walk_pages
+from .state import FeedState
+
+DEFAULT_POLL_INTERVAL_S = 60.0  # GitHub's usual X-Poll-Interval, when a response lacks it
+MAX_PER_PAGE = 50
+SCOPE_HINT = ("notifications need a classic token (or gh's login) with the notifications or repo scope; "
+              "fine-grained tokens cannot read them")
+_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
+# API subject path -> web path: issues/1 stays, pulls/2 -> pull/2, commits/SHA -> commit/SHA
+_WEB_PATHS = (("issues/", "issues/"), ("pulls/", "pull/"), ("commits/", "commit/"), ("releases/", "releases"))
+
+
+@dataclass(frozen=True)
+class NotificationThread:
+    """One notification thread with GitHub's field names; `raw` keeps the whole object."""
+
+    id: str
+    unread: bool
+    reason: str  # mention, review_requested, assign, author, comment, subscribed, ...
+    updated_at: str
+    subject_title: str
+    subject_type: str  # Issue, PullRequest, Release, Commit, Discussion, CheckSuite, ...
+    subject_url: str | None  # the API URL
+    html_url: str | None  # the web page to open
+    repository: str  # repository.full_name
+    last_read_at: str | None = None
+    url: str = ""  # the thread's API URL (PATCH it to mark read)
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "NotificationThread":
+        subject = data.get("subject") if isinstance(data.get("subject"), Mapping) else {}
+        repo = data.get("repository") if isinstance(data.get("repository"), Mapping) else {}
+        return cls(
+            id=str(data.get("id") or ""),
+            unread=bool(data.get("unread")),
+            reason=str(data.get("reason") or ""),
+            updated_at=str(data.get("updated_at") or ""),
+            subject_title=str(subject.get("title") or ""),
+            subject_type=str(subject.get("type") or ""),
+            subject_url=_str(subject.get("url")),
+            html_url=html_url(subject, repo),
+            repository=str(repo.get("full_name") or ""),
+            last_read_at=_str(data.get("last_read_at")),
+            url=str(data.get("url") or ""),
+            raw=data,
+        )
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def html_url(subject: Mapping[str, Any], repository: Mapping[str, Any]) -> str | None:
+    """The web page of a thread's subject, from its API URL and the repository's web URL.
+
+    Works for github.com, Enterprise Server and the lab alike, since the web root comes from
+    the repository. Subjects without a page of their own (check suites, discussions) open the
+    repository's matching tab; a latest comment on an issue or pull request gets its anchor.
+    """
+    repo_html = _str(repository.get("html_url"))
+    repo_api = _str(repository.get("url"))
+    if repo_html is None:
+        return None
+    kind = subject.get("type")
+    if kind == "CheckSuite":
+        return f"{repo_html}/actions"
+    if kind == "Discussion":
+        return f"{repo_html}/discussions"
+    api = _str(subject.get("url"))
+    if api is None or repo_api is None or not api.startswith(repo_api + "/"):
+        return repo_html
+    rest = api[len(repo_api) + 1:]
+    for api_prefix, web_prefix in _WEB_PATHS:
+        if rest.startswith(api_prefix):
+            web = f"{repo_html}/{web_prefix}{rest[len(api_prefix):] if web_prefix.endswith('/') else ''}"
+            comment = _str(subject.get("latest_comment_url")) or ""
+            match = re.search(r"/issues/comments/(\d+)\Z", comment)
+            if match and kind in ("Issue", "PullRequest"):
+                web += f"#issuecomment-{match.group(1)}"
+            return web
+    return repo_html
+
+
+def _endpoint(repo: str | None) -> str:
+    if repo is None:
+        return "/notifications"
+    if not _REPO.match(repo):
+        raise GitHubError(f"expected OWNER/REPO, got {repo!r}")
+    return f"/repos/{repo}/notifications"
+
+
+def _explain(exc: GitHubError) -> GitHubError:
+    if exc.status in (403, 404):
+        return GitHubError(f"{exc}; {SCOPE_HINT}", exc.status)
+    return exc
+
+
+def _poll_interval(response: GitHubResponse) -> float:
+    try:
+        interval = float(response.headers.get("x-poll-interval", DEFAULT_POLL_INTERVAL_S))
+    except ValueError:
+        return DEFAULT_POLL_INTERVAL_S
+    return interval if interval > 0 and interval == interval and interval != float("inf") else DEFAULT_POLL_INTERVAL_S
+
+
+async def notification_threads(*, base_url: str = DEFAULT_BASE_URL, token: str | None = None, all: bool = False,
+                               participating: bool = False, repo: str | None = None, per_page: int = MAX_PER_PAGE,
+                               client: httpx.AsyncClient | None = None,
+                               **tuning: Any) -> AsyncGenerator[NotificationThread | FeedState]:
+    """Threads as they arrive or change, forever (until closed), with FeedState("waiting") between polls.
+
+    `all`: read threads too (GitHub's default is unread only); `participating`: only threads you take
+    part in; `repo`: "OWNER/REPO". Waits between polls have attempt=0; rate-limit waits and retries
+    have attempt >= 1. Raises GitHubError on a final error.
+    """
+    path = _endpoint(repo)
+    if token is None:
+        raise GitHubError(f"notifications need a token: pass --token, set GH_TOKEN or run `gh auth login`; "
+                          f"{SCOPE_HINT}")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise GitHubError(f"per_page must be from 1 to {MAX_PER_PAGE} for notifications, got {per_page}")
+    params = {"all": "true" if all else None, "participating": "true" if participating else None,
+              "per_page": per_page}
+    github = GitHubClient(base_url, token, client, Tuning(**tuning))
+    seen: dict[str, str] = {}  # thread id -> the updated_at last yielded
+    last_modified: str | None = None
+    try:
+        while True:
+            first = github.url(path, params)
+            response = None
+            conditional = {"If-Modified-Since": last_modified} if last_modified else None
+            try:
+                async with aclosing(github.send("GET", first, headers=conditional)) as sending:
+                    async for item in sending:
+                        if isinstance(item, FeedState):
+                            yield item
+                        else:
+                            response = item
+            except GitHubError as exc:
+                raise _explain(exc) from None
+            assert response is not None
+            interval = _poll_interval(response)
+            if response.status != 304:
+                last_modified = response.headers.get("last-modified") or last_modified
+                async with aclosing(_threads_of(github, response, seen)) as fresh:
+                    async for thread in fresh:
+                        yield thread
+            resume_at = time.time() + interval
+            yield FeedState("waiting", f"next check at {time.strftime('%H:%M:%S', time.localtime(resume_at))} "
+                            f"(GitHub asks for {interval:g} s between checks)", resume_at=resume_at)
+            await asyncio.sleep(interval)
+    finally:
+        await github.aclose()
+
+
+async def _threads_of(github: GitHubClient, response: GitHubResponse,
+                      seen: dict[str, str]) -> AsyncGenerator[NotificationThread | FeedState]:
+    """The new and changed threads of one poll: its first page, then the Link pages after it."""
+    items = response.data if isinstance(response.data, list) else []
+    for thread in _fresh(items, seen):
+        yield thread
+    next_url, _, _ = next_link(response.headers.get("link"), response.url, {canonical_url(response.url)})
+    if next_url is None:
+        return
+    try:
+        async with aclosing(walk_pages(github, next_url)) as pages:
+            async for page in pages:
+                if isinstance(page, Page):
+                    for thread in _fresh(page.items, seen):
+                        yield thread
+                elif not page.final:
+                    yield page
+    except GitHubError as exc:
+        raise _explain(exc) from None
+
+
+def _fresh(items: Any, seen: dict[str, str]) -> list[NotificationThread]:
+    fresh = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        thread = NotificationThread.from_json(item)
+        if seen.get(thread.id) != thread.updated_at:
+            seen[thread.id] = thread.updated_at
+            fresh.append(thread)
+    return fresh
+
+
+async def mark_thread_read(thread_id: str, *, base_url: str = DEFAULT_BASE_URL, token: str | None = None,
+                           client: httpx.AsyncClient | None = None, **tuning: Any) -> None:
+    """PATCH /notifications/threads/{id}; raises GitHubError (saying why) when GitHub refuses."""
+    if token is None:
+        raise GitHubError(f"marking a thread read needs a token; {SCOPE_HINT}")
+    if not thread_id.isdigit():
+        raise GitHubError(f"not a notification thread id: {thread_id!r}")
+    github = GitHubClient(base_url, token, client, Tuning(**tuning))
+    try:
+        async with aclosing(github.send("PATCH", github.url(f"/notifications/threads/{thread_id}"))) as sending:
+            async for _ in sending:
+                pass  # the request waits out rate limits and retries by itself
+    except GitHubError as exc:
+        raise _explain(exc) from None
+    finally:
+        await github.aclose()

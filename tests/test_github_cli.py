@@ -1,0 +1,96 @@
+"""`feedview repos --json` end to end: a real process against a real lab."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+from test_github_walker import RawServer
+
+from feedview.lab import start_lab
+
+
+def feedview(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN",
+                                                              "GITHUB_ENTERPRISE_TOKEN")}
+    return subprocess.run([sys.executable, "-m", "feedview.cli", *args], capture_output=True, text=True,
+                          timeout=60, env={**clean, **(env or {})})
+
+
+def test_json_prints_raw_repos_and_stops_at_the_limit(lab):
+    result = feedview("repos", "octo-org", "--org", "--base-url", lab.base_url, "--limit", "45", "--json")
+    assert result.returncode == 0, result.stderr
+    repos = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(repos) == 45 and len({r["id"] for r in repos}) == 45
+    assert {"full_name", "stargazers_count", "owner", "topics", "license"} <= set(repos[0])
+    assert len(lab.state.requests_to("/orgs/")) + len(lab.state.requests_to("/organizations/")) == 2
+    assert "60 requests an hour" in result.stderr
+
+
+def test_mine_uses_the_enterprise_token_for_another_host(lab):
+    result = feedview("repos", "--mine", "--base-url", lab.base_url, "--json", "--per-page", "100",
+                      env={"GH_TOKEN": "dotcom-token", "GH_ENTERPRISE_TOKEN": "lab-token"})
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 57
+    assert lab.state.requests_to("/user/repos")[0].headers["authorization"] == "Bearer lab-token"
+
+
+def test_search_json_follows_every_page(lab):
+    result = feedview("repos", "--search", "language:Go", "--base-url", lab.base_url, "--token", "lab-token",
+                      "--per-page", "100", "--sort", "stars", "--json")
+    assert result.returncode == 0, result.stderr
+    stars = [json.loads(line)["stargazers_count"] for line in result.stdout.splitlines()]
+    assert stars == sorted(stars, reverse=True) and len(stars) > 100
+
+
+def test_a_final_error_is_one_line_and_exit_1():
+    with start_lab() as lab:
+        missing = feedview("repos", "ghost-user", "--base-url", lab.base_url, "--token", "lab-token", "--json")
+        refused = feedview("repos", "mona", "--base-url", lab.base_url, "--token", "sekrit-token", "--json")
+    assert missing.returncode == 1 and missing.stdout == ""
+    assert missing.stderr.count("\n") == 1 and "not found (404)" in missing.stderr
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "refused the token" in refused.stderr
+    assert "sekrit-token" not in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_bad_per_page_is_a_usage_error():
+    result = feedview("repos", "mona", "--per-page", "101", "--json")
+    assert result.returncode == 2 and "at most 100" in result.stderr and result.stderr.count("\n") == 1
+
+
+async def test_waits_are_reported_on_stderr():
+    answers = iter([(429, {"Retry-After": "0"}, {"message": "slow down"}),
+                    (200, {}, [{"id": 1, "name": "x", "full_name": "mona/x"}])])
+    async with RawServer({"/users/mona/repos?per_page=30": lambda: next(answers)}) as server:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "feedview.cli", "repos", "mona", "--base-url", server.base_url, "--token", "t",
+            "--json", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout, stderr = await proc.communicate()
+    assert proc.returncode == 0 and json.loads(stdout)["full_name"] == "mona/x"
+    assert "waiting: GitHub asked to wait 0s (Retry-After)" in stderr.decode()
+
+
+def test_without_json_the_app_opens_on_one_panel(monkeypatch):
+    import feedview.ui.app as app
+    from feedview.cli import build_parser
+    from feedview.commands import notifications, repos
+
+    opened = []
+    monkeypatch.setattr(app, "run_panels", lambda panels: opened.extend(panels) or 0)
+    monkeypatch.delenv("GH_ENTERPRISE_TOKEN", raising=False)
+    monkeypatch.delenv("GITHUB_ENTERPRISE_TOKEN", raising=False)
+    parser = build_parser()
+    assert repos.run(parser.parse_args(["repos", "octo-org", "--org", "--base-url", "http://127.0.0.1:9",
+                                        "--token", "t", "--sort", "pushed"])) == 0
+    assert notifications.run(parser.parse_args(["notifications", "--participating", "--repo", "octo-org/app",
+                                                "--base-url", "http://127.0.0.1:9", "--token", "t"])) == 0
+    panel, inbox = opened
+    assert panel.kind == "repos" and panel.title == "octo-org repositories"
+    assert panel.options == {"owner": "octo-org", "org": True, "mine": False, "search": None,
+                             "base_url": "http://127.0.0.1:9", "token": "t", "per_page": 30, "sort": "pushed",
+                             "direction": None}
+    assert inbox.kind == "github-notifications" and inbox.options == {
+        "base_url": "http://127.0.0.1:9", "token": "t", "all": False, "participating": True, "repo": "octo-org/app"}

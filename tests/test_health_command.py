@@ -1,0 +1,122 @@
+"""`feedview health`: JSON lines, --count, bad input, interrupts, and the panel it opens."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import types
+
+import pytest
+
+from feedview.cli import main
+from feedview.feeds.health import health_feed
+
+
+def feedview(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "feedview.cli", *args], capture_output=True, text=True, timeout=30)
+
+
+def start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "feedview.cli", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_json_lines_and_count_per_url(lab):
+    refused = f"http://127.0.0.1:{free_port()}/health"
+    result = feedview("health", lab.url("/health/api"), lab.url("/health/legacy"), refused,
+                      "--json", "--count", "2", "--interval", "0.05")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 6
+    by_url = {url: [line for line in lines if line["url"] == url]
+              for url in (lab.url("/health/api"), lab.url("/health/legacy"), refused)}
+    assert all(len(samples) == 2 for samples in by_url.values())
+    first = lines[0]
+    assert list(first)[:6] == ["url", "ok", "status_code", "latency_ms", "error", "time"]
+    assert first["time"].endswith("Z")
+    api, legacy, gone = (samples[0] for samples in by_url.values())
+    assert (api["ok"], api["status_code"], api["error"], api["state"]) == (True, 200, None, "healthy")
+    assert api["stats"]["uptime_pct"] == 100.0 and api["stats"]["window"] == 1
+    assert (legacy["ok"], legacy["status_code"], legacy["error"]) == (False, 503, "HTTP 503 Service Unavailable")
+    assert (gone["status_code"], gone["latency_ms"], gone["error"], gone["error_kind"]) == (
+        None, None, "connection refused", "refused")
+
+
+def test_conditions_headers_and_method_from_the_command_line(lab):
+    result = feedview("health", lab.url("/health/legacy"), "--json", "--count", "1", "--method", "HEAD",
+                      "-H", "X-Probe: 1", "-c", "[STATUS] == 503", "--condition", "[HEADER].cache-control == no-cache")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ok"] is True
+    [request] = lab.state.requests_to("/health/legacy")
+    assert request.method == "HEAD" and request.headers["x-probe"] == "1"
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (("health", "http://x/", "-c", "[STATUS] = 200"), "LEFT OP RIGHT"),
+        (("health", "http://x/", "--interval", "0"), "positive"),
+        (("health", "ftp://x/"), "http://"),
+        (("health", "http://x/", "--count", "2"), "--count goes with --json"),
+        (("health", "http://x/", "--failures-to-trip", "0"), "at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(args, needle):
+    result = feedview(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_exits_quietly(lab):
+    proc = start("health", lab.url("/health/api"), "--json", "--interval", "0.05")
+    try:
+        assert json.loads(proc.stdout.readline())["ok"] is True
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130
+    assert err == ""
+
+
+def test_a_reader_that_stops_early_is_not_an_error(lab):
+    proc = start("health", lab.url("/health/api"), "--json", "--interval", "0.02")
+    assert proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    assert proc.wait(timeout=10) == 0
+    assert proc.stderr.read() == ""
+
+
+def test_without_json_it_opens_one_health_panel_whose_options_feed_health_feed(lab, monkeypatch):
+    opened = []
+    fake_app = types.ModuleType("feedview.ui.app")
+    fake_app.run_panels = lambda panels: opened.append(panels) or 0
+    monkeypatch.setitem(sys.modules, "feedview.ui.app", fake_app)
+
+    assert main(["health", lab.url("/health/api"), "--interval", "3", "-c", "[STATUS] == 200"]) == 0
+    [[panel]] = opened
+    assert panel.kind == "health" and lab.url("/health/api") in panel.title
+    assert panel.options == {"urls": [lab.url("/health/api")], "interval": 3.0, "timeout": 5.0,
+                             "conditions": ["[STATUS] == 200"]}
+
+
+async def test_panel_options_are_health_feed_arguments(lab):
+    import contextlib
+
+    from feedview.cli import build_parser
+    from feedview.commands.health import _feed_arguments, _panel_options
+
+    args = build_parser().parse_args(["health", lab.url("/health/api"), "--interval", "0.1", "-H", "X-A: b"])
+    async with contextlib.aclosing(health_feed(**_feed_arguments(_panel_options(args)))) as feed:
+        sample = await anext(feed)
+    assert sample.ok
+    assert lab.state.requests_to("/health/api")[0].headers["x-a"] == "b"
