@@ -89,3 +89,11 @@ def test_lab_listener_disables_nagle():
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         sock.close()
+
+
+def test_status_knob_204_has_no_body_and_the_connection_survives(lab):
+    with httpx.Client() as client:
+        first = client.get(lab.url("/?status=204"))
+        second = client.get(lab.url("/"))
+    assert first.status_code == 204 and first.content == b""
+    assert second.status_code == 200

@@ -38,8 +38,12 @@ def _num(params: dict[str, str], key: str, default: float = 0.0) -> float:
 
 
 async def _send_simple(send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
-    headers = [(b"content-type", b"application/json; charset=utf-8"),
-               (b"content-length", str(len(body)).encode()), *headers]
+    if status in (204, 304) or status < 200:
+        body = b""  # these statuses carry no body; sending one breaks HTTP/1.1 framing
+        headers = list(headers)
+    else:
+        headers = [(b"content-type", b"application/json; charset=utf-8"),
+                   (b"content-length", str(len(body)).encode()), *headers]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -1,0 +1,164 @@
+"""The WHATWG "text/event-stream" format, decoded from whole network chunks.
+
+Follows the HTML standard's "Server-sent events" section: parsing an event
+stream, interpreting it, and dispatching. Where httpx-sse 0.4.3 differs (and
+why this module exists instead of it):
+
+- it decodes with the charset the Content-Type claims; the stream is always UTF-8;
+- it keeps the byte order mark, so a stream's first field is silently lost;
+- it holds back a line ended by CR until the next chunk arrives, so an event
+  ended by CR CR is not delivered until the server sends something else;
+- it dispatches blocks that carry no data (only `event:`, `id:` or `retry:`);
+- it accepts `retry` values that are not only ASCII digits (" 5", "+5", "-5", "1_0");
+- `retry` rides on the next dispatched event instead of taking effect at once;
+- its last-event-ID buffer starts empty on every connection;
+- it buffers an unterminated line without bound;
+- it never looks at the status, and its content-type test is a case-sensitive
+  substring match; reconnection and Last-Event-ID are left to the caller
+  (feeds/sse.py does those).
+
+Splitting is done on bytes and the UTF-8 decoding once per chunk on its complete
+lines: CR and LF never occur inside a multi-byte sequence, so a complete line is
+always whole characters and decoding it alone equals decoding the stream.
+"""
+
+from __future__ import annotations
+
+import re
+
+BOM = b"\xef\xbb\xbf"
+DEFAULT_MAX_SIZE = 1 << 20
+
+Event = tuple[str, str, str]  # (type, data, last event ID) of one dispatched event
+
+
+class EventStreamError(ValueError):
+    """The stream broke a limit the decoder keeps to bound its memory."""
+
+
+class EventStreamDecoder:
+    """Turns the bytes of one connection into dispatched events.
+
+    Each dispatched event is a tuple (type, data, last_event_id): plain values,
+    so that a consumer builds only the objects it needs. `last_event_id` is
+    the event source's last event ID string: it starts from the previous
+    connection's and changes only when a block is dispatched (an `id:` in a block
+    cut off by the end of the stream never counts). `retry` is the latest valid
+    reconnection time in milliseconds, or None if the stream sent none.
+    """
+
+    __slots__ = ("_max", "last_event_id", "retry", "_id", "_type", "_data", "_tail", "_skip_lf", "_at_start")
+
+    def __init__(self, last_event_id: str = "", max_size: int = DEFAULT_MAX_SIZE) -> None:
+        self._max = max_size
+        self.last_event_id = last_event_id
+        self.retry: int | None = None
+        self._id = last_event_id
+        self._type = ""
+        self._data: list[str] = []
+        self._tail = b""
+        self._skip_lf = False
+        self._at_start = True
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        """Decode one network chunk; return the events it completes, in order."""
+        if self._at_start:
+            chunk = self._tail + chunk
+            self._tail = b""
+            if len(chunk) < 3 and BOM.startswith(chunk):
+                self._tail = chunk  # too short to know whether it is the BOM
+                return []
+            self._at_start = False
+            if chunk.startswith(BOM):
+                chunk = chunk[3:]
+        if self._skip_lf:
+            # the previous chunk ended with CR: an LF opening this one is the same line ending
+            if not chunk:
+                return []
+            self._skip_lf = False
+            if chunk[0] == 10:
+                chunk = chunk[1:]
+        cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        if cut < 0:
+            self._tail += chunk
+            if len(self._tail) > self._max:
+                raise EventStreamError(f"a line longer than {self._max} bytes")
+            return []
+        head = self._tail + chunk[: cut + 1] if self._tail else chunk[: cut + 1]
+        self._tail = chunk[cut + 1 :]
+        self._skip_lf = cut == len(chunk) - 1 and chunk[cut] == 13
+        if len(self._tail) > self._max or (len(head) > self._max and _longest_line(head) > self._max):
+            raise EventStreamError(f"a line longer than {self._max} bytes")
+        text = head.decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        events = self._interpret(text)
+        if self._data and sum(map(len, self._data)) > self._max:
+            raise EventStreamError(f"an event with more than {self._max} characters of data")
+        return events
+
+    def _interpret(self, text: str) -> list[Event]:
+        events: list[Event] = []
+        pos = 0
+        if self._data or self._type:
+            pos = self._lines(text, 0, events, until_dispatch=True)
+        boundary = text.rfind("\n\n", pos) + 2
+        if boundary > pos + 2:
+            # fast path: a run of whole "[id]\n[event]\ndata\n\n" blocks, split in one C call;
+            # anything else between them (a comment, a retry, CR...) leaves a gap: read by lines
+            pieces = _BLOCK.split(text[pos:boundary])
+            if not any(pieces[0::4]):
+                append = events.append
+                current = self._id
+                for event_id, event_type, data in zip(pieces[1::4], pieces[2::4], pieces[3::4]):
+                    if event_id is not None:
+                        current = event_id
+                    append((event_type or "message", data, current))
+                self._id = self.last_event_id = current
+                pos = boundary
+        self._lines(text, pos, events, until_dispatch=False)
+        return events
+
+    def _lines(self, text: str, pos: int, events: list[Event], until_dispatch: bool) -> int:
+        """The line-by-line rules, from pos; returns where it stopped."""
+        data = self._data
+        end = len(text)
+        while pos < end:
+            stop = text.index("\n", pos)
+            line = text[pos:stop]
+            pos = stop + 1
+            if not line:
+                # dispatch: the source's last event ID changes even when nothing is dispatched
+                self.last_event_id = self._id
+                if data:
+                    events.append((self._type or "message", "\n".join(data), self._id))
+                    data = self._data = []
+                self._type = ""
+                if until_dispatch:
+                    break
+                continue
+            if line[0] == ":":
+                continue
+            name, _, value = line.partition(":")
+            if value[:1] == " ":
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                self._type = value
+            elif name == "id":
+                if "\0" not in value:
+                    self._id = value
+            elif name == "retry":
+                if value.isascii() and value.isdigit():
+                    self.retry = int(value)
+        return pos
+
+
+# One complete block of the common shape, read exactly as the line rules read it: each
+# value loses one leading space; an id with NUL does not match (the rules ignore that line).
+_BLOCK = re.compile(r"(?:id: ?([^\n\0]*)\n)?(?:event: ?([^\n]*)\n)?data: ?([^\n]*)\n\n")
+
+
+def _longest_line(head: bytes) -> int:
+    return max(map(len, head.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")))
