@@ -82,8 +82,8 @@ def test_json_lines_read_messages_as_the_feed_does():
         '{"id":"b","topic":"t","priority":"high","tags":"x","click":"","title":5,"time":1.5}',
         '{"id":"","topic":"t"}', '{"id":"c","event":"keepalive","topic":"t"}', '[1]', 'plain', '{bad',
     ]
-    events = [("message", data, str(n)) for n, data in enumerate(datas)]
-    events.append(("keepalive", datas[3], "9"))
+    events = [SseEvent("message", data, str(n)) for n, data in enumerate(datas)]
+    events.append(SseEvent("keepalive", datas[3], "9"))
     lines = [json.loads(line) for line in json_lines(events, _SeenIds(10))]
     items = _items(events, _SeenIds(10))
     assert len(lines) == len(items) == 7  # the keepalive is dropped by both

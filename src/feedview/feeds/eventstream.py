@@ -25,11 +25,26 @@ always whole characters and decoding it alone equals decoding the stream.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 BOM = b"\xef\xbb\xbf"
 DEFAULT_MAX_SIZE = 1 << 20
 
-Event = tuple[str, str, str]  # (type, data, last event ID) of one dispatched event
+
+class SseEvent(NamedTuple):
+    """One dispatched event, as the WHATWG event-stream rules define it.
+
+    A NamedTuple, not a dataclass: the decoder makes one per event at firehose
+    rates, and a tuple is the cheapest typed object CPython builds.
+    """
+
+    type: str  # the event type ("message" when no `event:` field)
+    data: str
+    last_event_id: str
+
+
+Event = SseEvent  # what the decoder dispatches
+_event = tuple.__new__
 
 
 class EventStreamError(ValueError):
@@ -39,8 +54,7 @@ class EventStreamError(ValueError):
 class EventStreamDecoder:
     """Turns the bytes of one connection into dispatched events.
 
-    Each dispatched event is a tuple (type, data, last_event_id): plain values,
-    so that a consumer builds only the objects it needs. `last_event_id` is
+    Each dispatched event is an SseEvent (type, data, last_event_id). `last_event_id` is
     the event source's last event ID string: it starts from the previous
     connection's and changes only when a block is dispatched (an `id:` in a block
     cut off by the end of the stream never counts). `retry` is the latest valid
@@ -113,7 +127,7 @@ class EventStreamDecoder:
                 for event_id, event_type, data in zip(pieces[1::4], pieces[2::4], pieces[3::4]):
                     if event_id is not None:
                         current = event_id
-                    append((event_type or "message", data, current))
+                    append(_event(SseEvent, (event_type or "message", data, current)))
                 self._id = self.last_event_id = current
                 pos = boundary
         self._lines(text, pos, events, until_dispatch=False)
@@ -131,7 +145,7 @@ class EventStreamDecoder:
                 # dispatch: the source's last event ID changes even when nothing is dispatched
                 self.last_event_id = self._id
                 if data:
-                    events.append((self._type or "message", "\n".join(data), self._id))
+                    events.append(_event(SseEvent, (self._type or "message", "\n".join(data), self._id)))
                     data = self._data = []
                 self._type = ""
                 if until_dispatch:

@@ -1,0 +1,60 @@
+"""`feedview demo`: the dashboard on the built-in feed lab, offline.
+
+The app paints its first frame before the lab (uvicorn, starlette) is even
+imported: the lab starts in a thread once the app is up, then the panels open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..config import PanelConfig
+    from ..lab import Lab
+
+DEMO_ORG = "octo-org"  # the lab's big organisation (about 1,200 repos, 42 pages)
+DEMO_SERVICES = ("api", "search", "payments", "legacy")  # the lab's health presets
+
+
+def demo_lab() -> contextlib.AbstractContextManager[Lab]:
+    from ..lab import LabConfig, start_lab
+
+    return start_lab(LabConfig(sse_interval_s=1.5))
+
+
+def demo_panels(lab: Lab) -> list[PanelConfig]:
+    from ..config import PanelConfig
+
+    return [
+        PanelConfig("notifications", "Notifications", {"url": lab.url("/events")}),
+        PanelConfig("repos", f"{DEMO_ORG} repos", {"owner": DEMO_ORG, "org": True, "base_url": lab.base_url,
+                                                  "token": lab.config.token}),
+        PanelConfig("health", "Services", {
+            "checks": [{"url": lab.url(f"/health/{name}"), "name": name} for name in DEMO_SERVICES],
+            "interval": 2.0, "timeout": 2.0,
+        }),
+    ]
+
+
+def run(args) -> int:
+    if args.no_ui:
+        return _lab_only()
+    from ..ui.app import run_demo
+
+    return run_demo()
+
+
+def _lab_only() -> int:
+    import threading
+
+    with demo_lab() as lab:
+        print(f"feedview demo lab on {lab.base_url}  (ctrl+c to stop)")
+        for panel in demo_panels(lab):
+            where = panel.options.get("url") or [c["url"] for c in panel.options.get("checks", [])] or lab.base_url
+            print(f"  {panel.kind:<14} {where}")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0

@@ -1,0 +1,1 @@
+"""The Textual dashboard. Imported only by the commands that open the app."""

@@ -1,0 +1,327 @@
+"""The notifications panel: a live SSE stream, newest first, over a ring buffer.
+
+The list is a Line-API view (as Toolong's): items land in a bounded deque and a
+flush per frame only moves the scroll bookkeeping; `render_line` renders the
+few visible rows on demand. Nothing is rendered for an item that scrolls out of
+the ring buffer, so the cost per event stays flat on an endless stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..feeds.state import FeedState
+from .panel import FRAME_S, FeedPanel, PanelView
+from .safe import clean_line
+
+DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
+PRIORITY_ICONS = {5: "‼", 4: "!", 3: "•", 2: "↓", 1: "·"}
+PRIORITY_STYLES = {5: "notifications--p5", 4: "notifications--p4", 3: "notifications--time",
+                   2: "notifications--low", 1: "notifications--low"}
+
+
+def priority_of(item: Any) -> int:
+    priority = getattr(item, "priority", 3)
+    return priority if isinstance(priority, int) and 1 <= priority <= 5 else 3
+
+
+def relative_time(then: float, now: float) -> str:
+    delta = max(0, int(now - then))
+    if delta < 5:
+        return "now"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if delta >= size:
+            return f"{delta // size}{unit}"
+    return f"{delta}s"
+
+
+def sent_time(item: Any, received: float) -> float:
+    sent = getattr(item, "time", None)
+    return float(sent) if isinstance(sent, (int, float)) and sent > 0 else received
+
+
+class NotificationView(PanelView, ScrollView, can_focus=True):
+    """The newest-first list of notifications and events."""
+
+    BINDINGS = [
+        Binding("space", "toggle_pause", "Pause/resume"),
+        Binding("enter", "open_detail", "Detail"),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+        Binding("home", "cursor_newest", "Newest", show=False),
+        Binding("end", "cursor_oldest", "Oldest", show=False),
+    ]
+    COMPONENT_CLASSES = {
+        "notifications--cursor", "notifications--time", "notifications--tags",
+        "notifications--title", "notifications--p5", "notifications--p4", "notifications--low",
+        "notifications--event",
+    }
+    DEFAULT_CSS = """
+    NotificationView {
+        background: $surface;
+        & > .notifications--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .notifications--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+        & > .notifications--time { color: $text-muted; }
+        & > .notifications--tags { color: $text-accent; }
+        & > .notifications--title { text-style: bold; }
+        & > .notifications--p5 { color: $text-error; text-style: bold; }
+        & > .notifications--p4 { color: $text-warning; text-style: bold; }
+        & > .notifications--low { color: $text-muted; }
+        & > .notifications--event { color: $text-secondary; }
+    }
+    """
+
+    def __init__(self, panel: FeedPanel, history: int) -> None:
+        super().__init__(panel)
+        # (item, when received), oldest first; item number n (1-based) sits at n - first_seq
+        self.entries: deque[tuple[Any, float]] = deque(maxlen=history)
+        self.received = 0  # items taken in since the panel opened: the newest item's number
+        self.cursor_seq = 0  # the selected item's number (0: none: follow the newest)
+        self.paused = False
+        self._resume: asyncio.Event | None = None
+        self._last_feed_state: FeedState | None = None
+        self._shown_seq = 0  # newest item number already accounted for on screen
+        self._urgent: list[Any] = []
+        self._flush_pending = False
+        self._detail_pending = False
+        self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
+        self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
+        self._styles: dict[str, Style] = {}
+        self._styles_for: tuple | None = None  # the (focus, theme) that _styles were made for
+
+    # -- the feed --------------------------------------------------------------------------
+
+    def start_feed(self, **overrides: Any):
+        return super().start_feed(batches=True, **overrides)
+
+    async def consume(self, feed: AsyncIterator[Any]) -> None:
+        """Take items (or lists of them) from the feed; the work per item is an append."""
+        entries = self.entries
+        clock = self.panel.clock
+        async for chunk in feed:
+            batch = chunk if type(chunk) is list else [chunk]
+            if not batch:
+                continue
+            if isinstance(batch[0], FeedState):  # states come alone
+                for state in batch:
+                    self._last_feed_state = state
+                    if not self.paused:
+                        self.panel.show_state(state)
+            else:
+                now = clock()
+                entries.extend([(item, now) for item in batch])
+                self.received += len(batch)
+                self._urgent.extend([item for item in batch if getattr(item, "priority", 0) >= 4])
+                if not self._flush_pending:
+                    self._flush_pending = True
+                    self.set_timer(FRAME_S, self._flush)
+            if self.paused:
+                self._resume = asyncio.Event()
+                await self._resume.wait()
+            await self.share_loop()
+
+    def action_toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if self.paused:
+            self.panel.show_state(FeedState("paused", reason="space resumes"))
+        else:
+            self.panel.show_state(self._last_feed_state or FeedState("open"))
+            if self._resume is not None:
+                self._resume.set()
+                self._resume = None
+
+    def _flush(self) -> None:
+        """Account for what arrived since the last frame: one repaint for all of it."""
+        self._flush_pending = False
+        new = self.received - self._shown_seq
+        if not new:
+            return
+        self._shown_seq = self.received
+        kept = len(self.entries)
+        self.virtual_size = Size(self.scrollable_content_region.width, kept)
+        if self.cursor_seq:
+            # Someone is reading an older item: keep the rows they look at where they are.
+            self.set_scroll(None, min(self.scroll_y + new, max(0, kept - 1)))
+        self.refresh()
+        self.panel.add_unread(new)
+        self._update_detail()
+        if self._urgent:
+            self._alert(self._urgent[-50:])
+            self._urgent = []
+
+    def _update_detail(self, trailing: bool = False) -> None:
+        """The "N received · rate" line, at most every DETAIL_EVERY_S, and once more after."""
+        now = time.monotonic()
+        if not trailing and self._rate_window and now - self._rate_window[-1][0] < DETAIL_EVERY_S:
+            if not self._detail_pending:
+                self._detail_pending = True
+                self.set_timer(DETAIL_EVERY_S, lambda: self._update_detail(trailing=True))
+            return
+        self._detail_pending = False
+        self._rate_window.append((now, self.received))
+        self.panel.show_detail(self._detail_text())
+
+    def _alert(self, urgent: list[Any]) -> None:
+        newest = urgent[-1]
+        title = clean_line(getattr(newest, "title", "") or getattr(newest, "topic", "") or "notification")
+        message = clean_line(getattr(newest, "message", ""))[:200]
+        if len(urgent) > 1:
+            message = f"{message}\n(+{len(urgent) - 1:,} more urgent)"
+        severity = "error" if priority_of(newest) == 5 else "warning"
+        self.app.notify(message, title=title, severity=severity, markup=False)
+        self.app.bell()
+
+    def _detail_text(self) -> Text:
+        detail = Text(f"{self.received:,} received", style="dim")
+        if len(self._rate_window) >= 2:
+            (t0, n0), (t1, n1) = self._rate_window[0], self._rate_window[-1]
+            if t1 - t0 >= 1.0:  # a rate over less than a second says little
+                detail.append(f" · {(n1 - n0) / (t1 - t0):,.0f}/s", style="dim")
+        if self.received > len(self.entries):
+            detail.append(f" · keeping {len(self.entries):,}", style="dim")
+        return detail
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too: Textual walks the MRO
+        self.set_interval(1.0, self.refresh)  # relative times stay current
+
+    def entry_at(self, row: int) -> tuple[Any, float] | None:
+        """The item `row` rows below the newest, and when it arrived."""
+        if 0 <= row < len(self.entries):
+            return self.entries[-1 - row]
+        return None
+
+    def row_of(self, seq: int) -> int | None:
+        row = self.received - seq
+        return row if 0 <= row < len(self.entries) else None
+
+    @property
+    def cursor_row(self) -> int:
+        row = self.row_of(self.cursor_seq) if self.cursor_seq else None
+        return 0 if row is None else row
+
+    def selected(self) -> Any:
+        entry = self.entry_at(self.cursor_row)
+        return entry[0] if entry else None
+
+    def render_lines(self, crop):
+        # What every line of this pass shares, computed once (rich_style is not cheap).
+        look = (self.has_focus, self.app.theme)
+        if self._styles_for != look:
+            base = self.rich_style
+            try:
+                self._styles = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
+            except KeyError:  # not styled (yet, or any more: being removed)
+                return [Strip.blank(crop.width, base)] * crop.height
+            self._styles[""] = base
+            self._styles_for = look
+        self._pass = (self.scrollable_content_region.width, self.cursor_row, self.panel.clock(), look)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width, cursor_row, now, look = self._pass
+        row = self.scroll_offset.y + y
+        entry = self.entry_at(row)
+        if entry is None:
+            return Strip.blank(width, self._styles[""])
+        item, received = entry
+        selected = row == cursor_row
+        age = relative_time(sent_time(item, received), now)
+        key = (self.received - row, width, age, selected, look)
+        strip = self._line_cache.get(key)
+        if strip is None:
+            strip = self._line_cache[key] = self._render_entry(item, age, width, selected)
+        return strip  # no offsets: clicks are mapped by row in on_click
+
+    def _render_entry(self, item: Any, age: str, width: int, selected: bool) -> Strip:
+        styles = self._styles
+        priority = priority_of(item)
+        icon_style = styles[PRIORITY_STYLES[priority]]
+        segments = [
+            Segment(f" {PRIORITY_ICONS[priority]} ", icon_style),
+            Segment(f"{age:>4} ", styles["notifications--time"]),
+        ]
+        if hasattr(item, "message"):
+            title = clean_line(item.title)
+            if title:
+                title_style = styles["notifications--title"] + icon_style if priority >= 4 else styles["notifications--title"]
+                segments.append(Segment(title + "  ", title_style))
+            segments.append(Segment(clean_line(item.message), styles[""]))
+            if item.tags:
+                tags = "  " + " ".join("#" + clean_line(t) for t in item.tags)
+                segments.append(Segment(tags, styles["notifications--tags"]))
+        else:
+            segments.append(Segment(f"{clean_line(item.type)} ", styles["notifications--event"]))
+            segments.append(Segment(clean_line(item.data), styles[""]))
+        # One Strip per line: cropping and padding the segments first (a firehose renders
+        # every visible line anew each frame, so the strips a line goes through count).
+        strip = Strip(Segment.adjust_line_length(segments, width, styles[""]), width)
+        if selected:
+            strip = strip.apply_style(styles["notifications--cursor"])
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_for = None
+        self._line_cache.clear()
+
+    # -- cursor and actions -----------------------------------------------------------------
+
+    def _move_to_row(self, row: int) -> None:
+        if not self.entries:
+            return
+        row = max(0, min(row, len(self.entries) - 1))
+        self.cursor_seq = self.received - row
+        height = self.scrollable_content_region.height
+        if row < self.scroll_y:
+            self.set_scroll(None, row)
+        elif height and row >= self.scroll_y + height:
+            self.set_scroll(None, row - height + 1)
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to_row(self.cursor_row + delta)
+
+    def action_cursor_page(self, direction: int) -> None:
+        self._move_to_row(self.cursor_row + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_cursor_newest(self) -> None:
+        self._move_to_row(0)
+        self.cursor_seq = 0  # follow the newest again
+
+    def action_cursor_oldest(self) -> None:
+        self._move_to_row(len(self.entries) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        self._move_to_row(self.scroll_offset.y + event.y)
+
+    def action_open_detail(self) -> None:
+        entry = self.entry_at(self.cursor_row)
+        if entry is None:
+            return
+        from .screens.detail import notification_detail
+
+        item, received = entry
+        self.app.push_screen(notification_detail(item, sent_time(item, received), self.panel.clock()))
+
+
+class NotificationsPanel(FeedPanel):
+    def make_view(self) -> NotificationView:
+        return NotificationView(self, self.config.history)

@@ -1,0 +1,86 @@
+"""The add-panel form: kind, what to watch, and a title."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from ...config import ConfigError, PanelConfig, panel_from_table
+
+KINDS = [
+    ("Notifications (SSE stream URL)", "notifications"),
+    ("Repos (GitHub owner)", "repos"),
+    ("Health (URLs, space-separated)", "health"),
+]
+PLACEHOLDERS = {
+    "notifications": "https://ntfy.sh/mytopic/sse",
+    "repos": "textualize   (or org:NAME, search:QUERY, mine)",
+    "health": "https://api.example.com/health https://example.com/",
+}
+
+
+def panel_from_form(kind: str, target: str, title: str) -> PanelConfig:
+    """The form's fields as a config panel, validated like the config file."""
+    target = target.strip()
+    table: dict = {"kind": kind}
+    if title.strip():
+        table["title"] = title.strip()
+    if kind == "notifications":
+        table["url"] = target
+    elif kind == "repos":
+        if target == "mine":
+            table["mine"] = True
+        elif target.startswith("org:"):
+            table.update(owner=target[4:].strip(), org=True)
+        elif target.startswith("search:"):
+            table["search"] = target[7:].strip()
+        else:
+            table["owner"] = target
+    else:
+        table["urls"] = target.split()
+    return panel_from_table(table, "new panel")
+
+
+class AddPanelScreen(ModalScreen[PanelConfig | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form") as form:
+            form.border_title = "add a panel"
+            yield Label("kind")
+            yield Select(KINDS, value="notifications", allow_blank=False, id="kind")
+            yield Label("watch")
+            yield Input(placeholder=PLACEHOLDERS["notifications"], id="target")
+            yield Label("title (optional)")
+            yield Input(id="title")
+            yield Static(id="error", classes="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Add", variant="primary", id="add")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#target", Input).focus()
+
+    @on(Select.Changed, "#kind")
+    def _kind_changed(self, event: Select.Changed) -> None:
+        self.query_one("#target", Input).placeholder = PLACEHOLDERS[str(event.value)]
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#add")
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        kind = str(self.query_one("#kind", Select).value)
+        try:
+            panel = panel_from_form(kind, self.query_one("#target", Input).value, self.query_one("#title", Input).value)
+        except ConfigError as exc:
+            message = str(exc).removeprefix("new panel")
+            self.query_one("#error", Static).update(message.lstrip(" :(").split("): ", 1)[-1])
+            return
+        self.dismiss(panel)

@@ -1,0 +1,39 @@
+"""What `feedview` shows when there is no config yet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Static
+
+from ...config import EXAMPLE_CONFIG
+
+
+class Welcome(VerticalScroll):
+    """Where the config goes, an example, and the way to the demo."""
+
+    def __init__(self, config_path: Path) -> None:
+        super().__init__(id="welcome")
+        self.config_path = config_path
+
+    def compose(self) -> ComposeResult:
+        intro = Text.assemble(
+            ("Welcome to feedview\n\n", "bold"),
+            "No dashboard is configured yet. feedview reads its panels from\n\n    ",
+            (str(self.config_path), "bold underline"),
+            "\n\n(or from the file given with ", ("--config PATH", "bold"), "). "
+            "Create it with panels like these:",
+        )
+        yield Static(intro)
+        yield Static(Syntax(EXAMPLE_CONFIG, "toml", background_color="default"), classes="example")
+        yield Static(Text.assemble(
+            "Or try everything offline first: the demo runs a feed lab on this machine.\n"
+            "Anytime: ", ("ctrl+p", "bold"), " lists every action, ", ("a", "bold"), " adds a panel.",
+        ))
+        with Horizontal(classes="buttons"):
+            yield Button("Open the demo (d)", variant="primary", id="open-demo")
+            yield Button("Quit (q)", id="quit")

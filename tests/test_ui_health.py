@@ -1,0 +1,69 @@
+"""The health panel on the real health feed and the lab's /health presets."""
+
+from __future__ import annotations
+
+from conftest import wait_until
+from feedview.config import PanelConfig
+from feedview.ui.app import FeedviewApp
+from feedview.ui.health import HealthTable
+from feedview.ui.screens.detail import DetailScreen
+
+
+def screen_text(app: FeedviewApp) -> str:
+    update = app.screen._compositor.render_update(full=True)
+    return "\n".join("".join(seg.text for strip in line for seg in strip) for line in update.strips)
+
+
+def health_app(lab, *names: str, interval: float = 0.2) -> FeedviewApp:
+    checks = [{"url": lab.url(f"/health/{name}"), "name": name} for name in names]
+    return FeedviewApp([PanelConfig("health", "Services", {"checks": checks, "interval": interval, "timeout": 2.0})])
+
+
+def row(table: HealthTable, name: str) -> list[str]:
+    for index in range(table.row_count):
+        cells = [cell.plain for cell in table.get_row_at(index)]
+        if cells[1] == name:
+            return cells
+    raise AssertionError(f"no row for {name}")
+
+
+async def test_a_row_per_check_with_dot_latency_sparkline_uptime_next_and_error(lab):
+    app = health_app(lab, "api", "legacy")
+    async with app.run_test(size=(140, 20)) as pilot:
+        table = app.query_one(HealthTable)
+        await wait_until(lambda: table.row_count == 2 and all(len(r.latencies) >= 3 for r in table.checks.values()))
+        await pilot.pause(0.1)
+        dot, name, status, latency, recent, uptime, next_check, error = row(table, "api")
+        assert dot == "●" and status == "200" and latency.endswith(" ms") and uptime == "100.0%"
+        assert len(recent) >= 3 and "✕" not in recent and next_check.startswith("in ") and error == ""
+        dot, name, status, latency, recent, uptime, next_check, error = row(table, "legacy")
+        assert status == "503" and set(recent) == {"✕"} and uptime == "0.0%" and "503" in error
+        text = screen_text(app)
+        assert "2 checks: 1 up · 1 down" in text and "checking" in text
+
+
+async def test_enter_opens_the_check_detail(lab):
+    app = health_app(lab, "legacy")
+    async with app.run_test(size=(140, 30)) as pilot:
+        table = app.query_one(HealthTable)
+        await wait_until(lambda: table.row_count == 1)
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "legacy" in text and "uptime" in text and "p50 / p95" in text and "503" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_a_dismissed_health_panel_sends_no_more_requests(lab):
+    app = health_app(lab, "api", interval=0.1)
+    async with app.run_test(size=(140, 20)):
+        table = app.query_one(HealthTable)
+        await wait_until(lambda: table.row_count == 1)
+        await app.run_action("dismiss_panel")
+        assert not app.panels
+        seen = lab.state.counters.get("health:api", 0)
+        await wait_until(lambda: lab.state.counters.get("health:in_flight", 0) == 0, message="nothing in flight")
+        # three intervals on, not one more request: nothing was left scheduled
+        assert not lab.state.wait_for(lambda s: s.counters.get("health:api", 0) > seen, timeout=0.3)

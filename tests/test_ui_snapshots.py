@@ -1,0 +1,154 @@
+"""SVG snapshots of each panel, on the lab through the real feeds.
+
+What the lab sends is deterministic for its seed; what varies from run to run
+(wall-clock times, measured latencies, how many items arrive before the
+picture) is pinned here: the app's clock is fixed, each feed is cut after a set
+number of items, and times and latencies in those items are set to fixed values.
+Update with: pytest tests/test_ui_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from conftest import wait_until
+from feedview.config import PanelConfig
+from feedview.feeds.state import FeedState
+from feedview.ui.app import FeedviewApp
+from feedview.ui.feeds import open_feed
+
+NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+SIZE = (120, 32)
+
+
+def pinned_feeds(limit: int, pin: Callable[[Any, int], Any]) -> Callable[..., AsyncIterator[Any]]:
+    """The real feed for each panel, cut after `limit` data items (the feed then stays
+    open but is no longer pulled), each item passed through `pin(item, index)`;
+    an item that `pin` turns into None is left out."""
+
+    def feeds(config: PanelConfig, **overrides: Any) -> AsyncIterator[Any]:
+        async def cut() -> AsyncIterator[Any]:
+            taken = 0
+            async with contextlib.aclosing(open_feed(config, **overrides)) as feed:
+                async for chunk in feed:
+                    for item in chunk if isinstance(chunk, list) else [chunk]:  # batches or items
+                        if isinstance(item, FeedState):
+                            if item.phase == "open":
+                                yield item
+                            continue
+                        pinned = pin(item, taken)
+                        if pinned is None:
+                            continue
+                        yield pinned
+                        taken += 1
+                        if taken == limit:
+                            await asyncio.Event().wait()
+
+        return cut()
+
+    return feeds
+
+
+def replace(item: Any, **changes: Any) -> Any:
+    """A copy with some fields changed, for the feeds' dataclasses and named tuples alike."""
+    return item._replace(**changes) if hasattr(item, "_replace") else dataclasses.replace(item, **changes)
+
+
+def at(item, when: float):
+    """A notification as if sent at `when` (its raw JSON too)."""
+    return replace(item, time=int(when), raw={**item.raw, "time": int(when)})
+
+
+def quiet(app: FeedviewApp) -> FeedviewApp:
+    """No toasts in the picture: when one lands is up to Textual's toast rack, not to us
+    (toasts and the bell are tested in test_ui_notifications.py)."""
+    app.notify = lambda *args, **kwargs: None
+    return app
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    """Absolute times render in local time: pin the zone so the pictures match anywhere."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_notifications_panel(snap_compare, lab):
+    def pin(item, index):
+        return at(item, NOW - 47 * index)
+
+    config = PanelConfig("notifications", "Notifications",
+                         {"url": lab.url("/events?interval=0.01"), "last_event_id": "0"})
+    app = quiet(FeedviewApp([config], feeds=pinned_feeds(14, pin), clock=lambda: NOW))
+
+    async def ready(pilot):
+        await wait_until(lambda: app.panels and "14 received" in app.panels[0]._detail.plain)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_notification_detail(snap_compare, lab):
+    config = PanelConfig("notifications", "Notifications",
+                         {"url": lab.url("/events?interval=0.01"), "last_event_id": "0"})
+    app = quiet(FeedviewApp([config], feeds=pinned_feeds(3, lambda item, i: at(item, NOW - 90)),
+                            clock=lambda: NOW))
+
+    async def ready(pilot):
+        await wait_until(lambda: app.panels and "3 received" in app.panels[0]._detail.plain)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_repos_panel(snap_compare, lab):
+    def pin(page, index):
+        return replace(page, rate=replace(page.rate, reset=int(NOW) + 3600))
+
+    config = PanelConfig("repos", "octo-org", {"owner": "octo-org", "org": True, "base_url": lab.base_url,
+                                               "token": lab.config.token})
+    app = FeedviewApp([config], feeds=pinned_feeds(2, pin), clock=lambda: NOW)
+
+    async def ready(pilot):
+        await wait_until(lambda: app.panels and len(app.panels[0].view.pages) == 2)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_health_panel(snap_compare, lab):
+    latencies = [12.0, 18.0, 9.0]
+    per_check = 3
+    seen: dict[int, int] = {}
+
+    def pin(sample, index):
+        count = seen.get(sample.check_id, 0)
+        if count == per_check:
+            return None  # this check is done; the others catch up
+        seen[sample.check_id] = count + 1
+        latency = None if sample.latency_ms is None else latencies[count] * (1 + sample.check_id)
+        stats = sample.stats and replace(sample.stats, last_change=NOW - 60)
+        return replace(sample, time=NOW - 1, next_at=NOW + 4, latency_ms=latency, stats=stats)
+
+    checks = [{"url": lab.url(f"/health/{name}"), "name": name} for name in ("api", "payments", "legacy")]
+    checks.append({"url": lab.url("/health/cache?pattern=ppw"), "name": "cache"})
+    config = PanelConfig("health", "Services", {"checks": checks, "interval": 0.05, "jitter": 0.0})
+    app = FeedviewApp([config], feeds=pinned_feeds(len(checks) * per_check, pin), clock=lambda: NOW)
+
+    async def ready(pilot):
+        await wait_until(lambda: app.panels and sum(len(r.latencies) for r in app.panels[0].view.checks.values())
+                         == len(checks) * per_check)
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
