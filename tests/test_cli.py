@@ -119,3 +119,9 @@ def test_lab_command_port_in_use_is_one_line():
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=10)
+
+
+def test_feeds_do_not_load_the_httpx_command_line():
+    code = "import sys, feedview.feeds.sse, httpx; print('rich' in sys.modules, callable(httpx.main))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.split() == ["False", "True"], result.stderr

@@ -33,8 +33,7 @@ def note(i: int, *, priority: int = 3, title: str | None = None, message: str | 
            "title": title if title is not None else f"title {i}",
            "message": message if message is not None else f"message {i}", "priority": priority,
            "tags": list(tags), **({"click": click} if click else {})}
-    return Notification(raw["id"], int(time), "ops", raw["title"], raw["message"], priority, tags, click,
-                        SseEvent("message", json.dumps(raw), raw["id"]), raw)
+    return Notification(raw["id"], "ops", SseEvent("message", json.dumps(raw), raw["id"]), raw)
 
 
 class Script:

@@ -63,7 +63,7 @@ def replace(item: Any, **changes: Any) -> Any:
 
 def at(item, when: float):
     """A notification as if sent at `when` (its raw JSON too)."""
-    return replace(item, time=int(when), raw={**item.raw, "time": int(when)})
+    return replace(item, raw={**item.raw, "time": int(when)})
 
 
 def quiet(app: FeedviewApp) -> FeedviewApp:
