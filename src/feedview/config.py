@@ -98,7 +98,10 @@ _SCHEMAS: dict[str, _Schema] = {
         "urls": _STR_LIST, "check": ((list,), "a list of [[panel.check]] tables"),
         "interval": _SECONDS, "timeout": _SECONDS, "history": _INT,
     },
-    # Issue 7 (GitHub notifications) adds its schema, feed and panel here.
+    "github-notifications": {
+        "all": _BOOL, "participating": _BOOL, "repo": _STR, "base_url": _STR, "token": _STR,
+        "token_env": _STR, "per_page": _INT, "history": _INT,
+    },
 }
 _CHECK_SCHEMA: _Schema = {
     "url": _STR, "name": _STR, "method": _STR, "headers": _TABLE, "interval": _SECONDS,
@@ -123,6 +126,11 @@ def _feed_keywords(kind: str) -> dict[str, Any]:
         elif kind == "repos":
             from .feeds.github import repo_pages as feed
             from .feeds.github_client import Tuning
+
+            tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
+        elif kind == "github-notifications":
+            from .feeds.github_client import Tuning
+            from .feeds.github_notifications import notification_threads as feed
 
             tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
         elif kind == "health":
@@ -178,6 +186,12 @@ def _is_http_url(value: str) -> bool:
     return bool(sep) and scheme in ("http", "https") and bool(rest)
 
 
+def _is_repo_name(value: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", value) is not None
+
+
 def panel_from_table(table: dict[str, Any], where: str = "panel") -> PanelConfig:
     """Validate one [[panel]] table; raise ConfigError naming `where` and the key."""
     kind = table.get("kind")
@@ -211,8 +225,9 @@ def panel_from_table(table: dict[str, Any], where: str = "panel") -> PanelConfig
     for key in ("interval", "timeout", "idle_timeout"):
         if key in options and not options[key] > 0:
             raise ConfigError(f"{where}: key '{key}': expected a positive number of seconds, got {options[key]!r}")
-    if "per_page" in options and not 1 <= options["per_page"] <= 100:
-        raise ConfigError(f"{where}: key 'per_page': expected 1 to 100, got {options['per_page']}")
+    most = 50 if kind == "github-notifications" else 100  # GitHub's page limits
+    if "per_page" in options and not 1 <= options["per_page"] <= most:
+        raise ConfigError(f"{where}: key 'per_page': expected 1 to {most}, got {options['per_page']}")
     if options.get("direction") not in (None, "asc", "desc"):
         raise ConfigError(f"{where}: key 'direction': expected \"asc\" or \"desc\", got {options['direction']!r}")
 
@@ -225,6 +240,12 @@ def panel_from_table(table: dict[str, Any], where: str = "panel") -> PanelConfig
     elif kind == "repos":
         if not any(options.get(k) for k in ("owner", "mine", "search")):
             raise ConfigError(f"{where}: give one of the keys 'owner', 'mine = true' or 'search'")
+        if "base_url" in options and not _is_http_url(options["base_url"]):
+            raise ConfigError(f"{where}: key 'base_url': expected an http:// or https:// URL")
+    elif kind == "github-notifications":
+        repo = options.get("repo")
+        if repo is not None and not _is_repo_name(repo):
+            raise ConfigError(f"{where}: key 'repo': expected OWNER/REPO, got {repo!r}")
         if "base_url" in options and not _is_http_url(options["base_url"]):
             raise ConfigError(f"{where}: key 'base_url': expected an http:// or https:// URL")
     elif kind == "health":

@@ -35,6 +35,7 @@ PANEL_CLASSES = {
     "notifications": "feedview.ui.notifications:NotificationsPanel",
     "repos": "feedview.ui.repos:ReposPanel",
     "health": "feedview.ui.health:HealthPanel",
+    "github-notifications": "feedview.ui.github_notifications:GitHubNotificationsPanel",
 }
 
 

@@ -30,7 +30,8 @@ def open_feed(config: PanelConfig, *, batches: bool = False, **overrides: Any) -
         checks = options.pop("checks", None)
         urls = options.pop("urls", None) or []
         return health_feed(_health_checks(checks) + list(urls) if checks else urls, **options)
-    # Issue 7's "github-notifications" kind gets its branch here.
+    if config.kind == "github-notifications":
+        return _notification_threads(options)
     raise ValueError(f"no feed for panel kind {config.kind!r}")
 
 
@@ -44,6 +45,25 @@ async def _repo_pages(options: dict[str, Any]) -> AsyncIterator[Any]:
     async with contextlib.aclosing(repo_pages(**{k: v for k, v in options.items() if v is not None})) as pages:
         async for item in pages:
             yield item
+
+
+async def _notification_threads(options: dict[str, Any]) -> AsyncIterator[Any]:
+    """notification_threads with its token resolved off the event loop."""
+    from ..feeds.github_notifications import notification_threads
+
+    async with contextlib.aclosing(notification_threads(**await github_request_options(options))) as threads:
+        async for item in threads:
+            yield item
+
+
+async def github_request_options(options: dict[str, Any]) -> dict[str, Any]:
+    """A GitHub panel's options with its token resolved (`gh auth token` is a process: in a
+    thread) and the unset ones left out, ready for the feed or a one-off request."""
+    import asyncio
+
+    options = {k: v for k, v in options.items() if v is not None}
+    options["token"] = await asyncio.to_thread(_github_token, options)
+    return options
 
 
 def _github_token(options: dict[str, Any]) -> str | None:
@@ -79,4 +99,6 @@ def describe(config: PanelConfig) -> str:
     if config.kind == "health":
         count = len(options.get("urls") or []) + len(options.get("checks") or [])
         return f"health ({count})"
+    if config.kind == "github-notifications":
+        return f"notifications: {options['repo']}" if options.get("repo") else "GitHub notifications"
     return config.kind

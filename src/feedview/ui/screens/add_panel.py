@@ -15,11 +15,13 @@ KINDS = [
     ("Notifications (SSE stream URL)", "notifications"),
     ("Repos (GitHub owner)", "repos"),
     ("Health (URLs, space-separated)", "health"),
+    ("GitHub notifications (optional OWNER/REPO, participating, all)", "github-notifications"),
 ]
 PLACEHOLDERS = {
     "notifications": "https://ntfy.sh/mytopic/sse",
     "repos": "textualize   (or org:NAME, search:QUERY, mine)",
     "health": "https://api.example.com/health https://example.com/",
+    "github-notifications": "octo-org/app participating   (all optional; empty: all your unread threads)",
 }
 
 
@@ -40,6 +42,12 @@ def panel_from_form(kind: str, target: str, title: str) -> PanelConfig:
             table["search"] = target[7:].strip()
         else:
             table["owner"] = target
+    elif kind == "github-notifications":
+        for word in target.split():
+            if word in ("participating", "all"):
+                table[word] = True
+            else:
+                table["repo"] = word
     else:
         table["urls"] = target.split()
     return panel_from_table(table, "new panel")

@@ -1,0 +1,407 @@
+"""The GitHub notifications panel: your notification threads, newest first.
+
+The feed polls the way GitHub asks and yields a thread again when its updated_at
+moves, so the list is keyed by thread id and updated in place. It is a Line-API
+view (only the visible rows are rendered), flushed at most once a frame. `r`
+marks a thread read at once and sends the PATCH in a worker of its own group,
+rolling the row back if GitHub refuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..feeds.state import FeedState
+from .notifications import relative_time
+from .panel import FRAME_S, FeedPanel, PanelView
+from .repos import copy_url, open_in_browser
+from .safe import clean_line, safe_text
+
+REASON_WIDTH = 16  # "review_requested"
+REPO_WIDTH_MAX = 32
+TYPE_LABELS = {
+    "PullRequest": "PR", "Issue": "issue", "Release": "release", "Commit": "commit",
+    "Discussion": "discuss", "CheckSuite": "CI", "RepositoryVulnerabilityAlert": "alert",
+    "RepositoryDependabotAlertsThread": "alert", "RepositoryAdvisory": "advisory",
+}
+TYPE_WIDTH = 7
+REASON_STYLES = {
+    "mention": "gh--urgent", "team_mention": "gh--urgent", "security_alert": "gh--urgent",
+    "review_requested": "gh--review", "assign": "gh--assign",
+    "author": "gh--own", "comment": "gh--own", "state_change": "gh--own", "manual": "gh--own",
+}
+TYPE_STYLES = {"PullRequest": "gh--pr", "Issue": "gh--issue"}
+# Options of the panel that shape the listing, not a single request like mark-read.
+_LISTING_OPTIONS = ("all", "participating", "repo", "per_page")
+
+
+def updated_epoch(iso: str) -> float | None:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _newest_first(thread: Any) -> tuple[str, str]:
+    return thread.updated_at, thread.id
+
+
+class ThreadList(PanelView, ScrollView, can_focus=True):
+    """Notification threads by id, shown newest first; one row per thread."""
+
+    BINDINGS = [
+        Binding("enter", "open_detail", "Detail"),
+        Binding("o", "open_browser", "Open"),
+        Binding("r", "mark_read", "Mark read"),
+        Binding("y", "copy_url", "Copy URL", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "Newest", show=False),
+        Binding("end", "cursor_to(-1)", "Oldest", show=False),
+    ]
+    COMPONENT_CLASSES = {
+        "gh--cursor", "gh--unread", "gh--read", "gh--time", "gh--repo", "gh--title", "gh--urgent",
+        "gh--review", "gh--assign", "gh--own", "gh--other", "gh--pr", "gh--issue", "gh--type", "gh--message",
+        "gh--error",
+    }
+    DEFAULT_CSS = """
+    ThreadList {
+        height: 1fr;
+        background: $surface;
+        & > .gh--cursor { background: $block-cursor-blurred-background; }
+        &:focus > .gh--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
+        & > .gh--unread { color: $text-accent; text-style: bold; }
+        & > .gh--read { color: $text-muted; }
+        & > .gh--time { color: $text-muted; }
+        & > .gh--repo { color: $text-secondary; }
+        & > .gh--title { text-style: bold; }
+        & > .gh--urgent { color: $text-error; text-style: bold; }
+        & > .gh--review { color: $text-warning; text-style: bold; }
+        & > .gh--assign { color: $text-accent; }
+        & > .gh--own { color: $text-success; }
+        & > .gh--other { color: $text-muted; }
+        & > .gh--pr { color: $text-success; }
+        & > .gh--issue { color: $text-primary; }
+        & > .gh--type { color: $text-muted; }
+        & > .gh--message { color: $text-muted; }
+        & > .gh--error { color: $text-error; text-style: bold; }
+    }
+    """
+
+    def __init__(self, panel: FeedPanel, history: int) -> None:
+        super().__init__(panel)
+        self.history = history
+        self.threads: dict[str, Any] = {}  # thread id -> the NotificationThread shown
+        self.order: list[str] = []  # thread ids, newest first
+        self.cursor_id: str | None = None  # None: the newest
+        self.checked = False  # a first listing has arrived
+        self._arrived: list[Any] = []  # threads since the last flush
+        self._flush_pending = False
+        self._repo_width = 0
+        self._styles: dict[str, Style] = {}
+        self._styles_for: tuple | None = None
+
+    @property
+    def mark_group(self) -> str:
+        """Mark-read requests run in their own group: the feed's exclusive worker never cancels them."""
+        return f"mark-read:{self.panel.id}"
+
+    @property
+    def unread_count(self) -> int:
+        return sum(1 for thread in self.threads.values() if thread.unread)
+
+    # -- the feed --------------------------------------------------------------------------
+
+    async def consume(self, feed: AsyncIterator[Any]) -> None:
+        async for item in feed:
+            if isinstance(item, FeedState):
+                if item.phase == "waiting" and item.attempt == 0 and not self.checked:
+                    self.checked = True  # the first listing is complete, even if it was empty
+                    self._schedule_flush()
+                self.panel.show_state(item)
+            else:
+                self._arrived.append(item)
+                self._schedule_flush()
+            await self.share_loop()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_pending:
+            self._flush_pending = True
+            self.set_timer(FRAME_S, self._flush)
+
+    def _flush(self) -> None:
+        """Put what arrived since the last frame in place: one sort and one repaint for all of it."""
+        self._flush_pending = False
+        arrived, self._arrived = self._arrived, []
+        fresh_unread = 0
+        for thread in arrived:
+            before = self.threads.get(thread.id)
+            if thread.unread and (before is None or not before.unread or before.updated_at != thread.updated_at):
+                fresh_unread += 1
+            self.threads[thread.id] = thread
+        newest = sorted(self.threads.values(), key=_newest_first, reverse=True)
+        for dropped in newest[self.history:]:  # a bounded history: the oldest go
+            del self.threads[dropped.id]
+        self.order = [thread.id for thread in newest[:self.history]]
+        if self.cursor_id not in self.threads:
+            self.cursor_id = None
+        self._repo_width = min(REPO_WIDTH_MAX, max((len(clean_line(t.repository)) for t in self.threads.values()),
+                                                   default=0))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.order))
+        self._keep_cursor_in_view()
+        self.refresh()
+        self.panel.add_unread(fresh_unread)
+        self.panel.show_counts()
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too: Textual walks the MRO
+        self.set_interval(1.0, self.refresh)  # relative times stay current
+
+    @property
+    def cursor_row(self) -> int:
+        if self.cursor_id is None:
+            return 0
+        try:
+            return self.order.index(self.cursor_id)
+        except ValueError:
+            return 0
+
+    def selected(self) -> Any:
+        row = self.cursor_row
+        return self.threads[self.order[row]] if row < len(self.order) else None
+
+    def render_lines(self, crop):
+        look = (self.has_focus, self.app.theme)
+        if self._styles_for != look:
+            base = self.rich_style
+            try:
+                self._styles = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
+            except KeyError:  # not styled (yet, or any more: being removed)
+                return [Strip.blank(crop.width, base)] * crop.height
+            self._styles[""] = base
+            self._styles_for = look
+        width = self.scrollable_content_region.width
+        self._pass = (width, self.cursor_row, self.panel.clock(), self._message_lines(width))
+        return super().render_lines(crop)
+
+    def _message_lines(self, width: int) -> list[Strip]:
+        """What the body says when there are no threads to show: the error, or why it is empty."""
+        if self.order:
+            return []
+        state = self.panel.state
+        if state.phase == "error":
+            text = safe_text(state.reason, self._styles["gh--error"])
+        elif not self.checked:
+            text = Text("checking GitHub for notifications…", self._styles["gh--message"])
+        else:
+            options = self.panel.config.options
+            which = "notifications" if options.get("all") else "unread notifications"
+            if options.get("participating"):
+                which += " you take part in"
+            text = Text(f"All caught up: no {which}.", self._styles["gh--message"])
+        text.pad_left(1)
+        console = self.app.console
+        return [Strip(list(line.render(console)), line.cell_len).adjust_cell_length(width, self._styles[""])
+                for line in text.wrap(console, max(1, width - 1))]
+
+    def render_line(self, y: int) -> Strip:
+        width, cursor_row, now, message = self._pass
+        row = self.scroll_offset.y + y
+        if row < len(message):
+            return message[row]
+        if row >= len(self.order):
+            return Strip.blank(width, self._styles[""])
+        return self._render_thread(self.threads[self.order[row]], width, row == cursor_row, now)
+
+    def _render_thread(self, thread: Any, width: int, selected: bool, now: float) -> Strip:
+        styles = self._styles
+        read = styles["gh--read"] if not thread.unread else None
+        when = updated_epoch(thread.updated_at)
+        age = relative_time(when, now) if when is not None else ""
+
+        def style(name: str) -> Style:
+            return read or styles[name]
+
+        reason = clean_line(thread.reason)
+        kind = TYPE_LABELS.get(thread.subject_type, clean_line(thread.subject_type)[:TYPE_WIDTH])
+        repo = clean_line(thread.repository)
+        if len(repo) > self._repo_width:
+            repo = repo[:self._repo_width - 1] + "…"
+        left = [
+            Segment(" ● " if thread.unread else "   ", styles["gh--unread"]),
+            Segment(f"{reason[:REASON_WIDTH]:<{REASON_WIDTH}} ", style(REASON_STYLES.get(reason, "gh--other"))),
+            Segment(f"{repo:<{self._repo_width}}  ", style("gh--repo")),
+            Segment(f"{kind:<{TYPE_WIDTH}} ", style(TYPE_STYLES.get(thread.subject_type, "gh--type"))),
+        ]
+        right = [Segment(f" {age:>4} ", styles["gh--time"])]
+        room = max(0, width - sum(s.cell_length for s in left) - sum(s.cell_length for s in right))
+        title = Segment(clean_line(thread.subject_title), style("gh--title") if thread.unread else read)
+        segments = [*left, *Segment.adjust_line_length([title], room, styles[""]), *right]
+        strip = Strip(Segment.adjust_line_length(segments, width, styles[""]), width)
+        if selected:
+            strip = strip.apply_style(styles["gh--cursor"])
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_for = None
+
+    # -- cursor -----------------------------------------------------------------------------
+
+    def _keep_cursor_in_view(self) -> None:
+        row = self.cursor_row
+        height = self.scrollable_content_region.height
+        if row < self.scroll_y:
+            self.set_scroll(None, row)
+        elif height and row >= self.scroll_y + height:
+            self.set_scroll(None, row - height + 1)
+
+    def _move_to_row(self, row: int) -> None:
+        if not self.order:
+            return
+        row = max(0, min(row, len(self.order) - 1))
+        self.cursor_id = self.order[row]
+        self._keep_cursor_in_view()
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to_row(self.cursor_row + delta)
+
+    def action_cursor_page(self, direction: int) -> None:
+        self._move_to_row(self.cursor_row + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_cursor_to(self, row: int) -> None:
+        self._move_to_row(row if row >= 0 else len(self.order) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        self._move_to_row(self.scroll_offset.y + event.y)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_open_detail(self) -> None:
+        thread = self.selected()
+        if thread is not None:
+            self.app.push_screen(thread_detail(thread, self.panel.clock()))
+
+    def action_open_browser(self) -> None:
+        thread = self.selected()
+        open_in_browser(self.app, thread.html_url if thread else None)
+
+    def action_copy_url(self) -> None:
+        thread = self.selected()
+        copy_url(self.app, thread.html_url if thread else None)
+
+    def action_mark_read(self) -> None:
+        """Shown read at once; the PATCH goes in the background and a refusal rolls it back."""
+        thread = self.selected()
+        if thread is None or not thread.unread:
+            self.app.bell()
+            return
+        self._replace(dataclasses.replace(thread, unread=False))
+        self.run_worker(self._mark_read(thread), group=self.mark_group, exit_on_error=False)
+
+    async def _mark_read(self, before: Any) -> None:
+        from ..feeds.github_notifications import mark_thread_read
+        from .feeds import github_request_options
+
+        try:
+            options = await github_request_options(
+                {k: v for k, v in self.panel.config.options.items() if k not in _LISTING_OPTIONS})
+            await mark_thread_read(before.id, **options)
+        except Exception as exc:  # refused or unreachable: either way the thread is still unread
+            shown = self.threads.get(before.id)
+            if shown is not None and shown.updated_at == before.updated_at and not shown.unread:
+                self._replace(before)  # unless the feed brought a newer version meanwhile
+            title = clean_line(before.subject_title)
+            self.app.notify(clean_line(str(exc) or type(exc).__name__),
+                            title=f"not marked read: {title[:60]}{'…' if len(title) > 60 else ''}",
+                            severity="error", markup=False, timeout=10)
+
+    def _replace(self, thread: Any) -> None:
+        if thread.id in self.threads:
+            self.threads[thread.id] = thread
+            self.refresh()
+            self.panel.show_counts()
+
+
+def thread_detail(thread: Any, now: float):
+    from .screens.detail import DetailScreen, when
+
+    epoch = updated_epoch(thread.updated_at)
+    last_read = updated_epoch(thread.last_read_at) if thread.last_read_at else None
+    fields = [
+        ("reason", safe_text(thread.reason, one_line=True)),
+        ("repository", safe_text(thread.repository, one_line=True)),
+        ("type", safe_text(thread.subject_type, one_line=True)),
+        ("state", Text("unread", style="bold") if thread.unread else Text("read")),
+        ("updated", Text(when(epoch, now)) if epoch else safe_text(thread.updated_at, one_line=True)),
+        ("last read", Text(when(last_read, now)) if last_read else safe_text(thread.last_read_at or "", one_line=True)),
+        ("web page", safe_text(thread.html_url or "", "underline", one_line=True)),
+        ("subject API", safe_text(thread.subject_url or "", one_line=True)),
+        ("thread id", safe_text(thread.id, one_line=True)),
+    ]
+    title = safe_text(thread.subject_title or "(no title)", "bold", one_line=True)
+    return DetailScreen(title, fields, raw=dict(thread.raw) if thread.raw else None, link=thread.html_url)
+
+
+class GitHubNotificationsPanel(FeedPanel):
+    """Threads from `GET /notifications`; the routine wait between checks reads as a countdown."""
+
+    def make_view(self) -> ThreadList:
+        return ThreadList(self, self.config.history)
+
+    @property
+    def live_word(self) -> str:  # shown with the "open" phase that a routine wait becomes
+        resume_at = self.state.resume_at
+        if resume_at is None:
+            return "checking…"
+        left = math.ceil(resume_at - self.clock())  # a countdown: "1 s" until the check starts
+        return f"up to date · next check in {left} s" if left > 0 else "checking…"
+
+    def show_state(self, state: FeedState) -> None:
+        if state.phase == "waiting" and state.attempt == 0:
+            # The poll interval GitHub asks for is routine, not trouble: rate-limit waits and
+            # retries (attempt >= 1) keep their own phase and reason.
+            state = FeedState("open", state.reason, resume_at=state.resume_at)
+        super().show_state(state)
+        if state.final:
+            self.view.refresh()  # an empty list says why in its body
+
+    def show_counts(self) -> None:
+        self._update_border()
+        view = self.view
+        detail = Text(f"{len(view.order):,} threads · {view.unread_count:,} unread", style="dim")
+        options = self.config.options
+        scope = [word for word, on in (("participating", options.get("participating")),
+                                       ("read ones too", options.get("all"))) if on]
+        if options.get("repo"):
+            scope.insert(0, clean_line(options["repo"]))
+        if scope:
+            detail.append(f" · {', '.join(scope)}")
+        self.show_detail(detail)
+
+    def _update_border(self) -> None:
+        """The title carries the unread thread count (and, in a background tab, what is new)."""
+        title = Text(self.title, style="bold")
+        unread = self.view.unread_count
+        if unread:
+            title.append(f" · {unread:,} unread", style="not bold")
+        if self.unread:
+            title.append(f" ({self.unread:,} new)", style="not bold")
+        self.border_title = title
