@@ -188,3 +188,17 @@ def test_ntfy_delivers_live_messages_and_keepalives(make_lab):
 def test_endpoints_are_listed(lab):
     paths = [e["path"] for e in httpx.get(lab.url("/")).json()["endpoints"]]
     assert "/events" in paths and "/ntfy/{topic}/sse" in paths
+
+
+def test_backlog_is_published_in_the_past_and_replayable(make_lab):
+    import time as _time
+
+    lab = make_lab(sse_backlog=5, sse_interval_s=60)
+    frames = []
+    with httpx.stream("GET", lab.url("/events?cut_after=5"), headers={"Last-Event-ID": "0"}) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                frames.append(json.loads(line[6:]))
+    assert len(frames) == 5
+    times = [frame["time"] for frame in frames]
+    assert times == sorted(times) and times[-1] <= _time.time() - 59

@@ -155,9 +155,14 @@ class _Generated:
 
     def __init__(self, config: LabConfig) -> None:
         self.config = config
-        self.started = time.time()
-        self.published = 0
         self.history: OrderedDict[int, float] = OrderedDict()  # event number -> publication time
+        now = time.time()
+        backlog = min(config.sse_backlog, config.sse_history)
+        pace = config.sse_interval_s or 1.0
+        for n in range(1, backlog + 1):
+            self.history[n] = now - (backlog - n + 1) * pace
+        self.published = backlog
+        self.started = now - backlog * pace
 
     def latest(self) -> int:
         if self.config.sse_interval_s > 0:
@@ -228,6 +233,11 @@ class _Events:
             last_write = due = time.monotonic()
             due += interval
             while True:
+                if cut_after and sent == cut_after:
+                    if params.get("cut_mid"):
+                        frame = self._frame(n, params)
+                        await write(frame[: len(frame) // 2])
+                    return
                 if n > backlog_end:
                     now = time.monotonic()
                     if now < due:
@@ -238,11 +248,6 @@ class _Events:
                             last_write = time.monotonic()
                         continue
                     due = now + interval
-                if cut_after and sent == cut_after:
-                    if params.get("cut_mid"):
-                        frame = self._frame(n, params)
-                        await write(frame[: len(frame) // 2])
-                    return
                 await write(self._frame(n, params))
                 last_write = time.monotonic()
                 n += 1

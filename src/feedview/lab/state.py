@@ -24,6 +24,7 @@ class LabConfig:
     rate_window_s: float = 3600.0
     sse_interval_s: float = 2.0  # seconds between generated notifications ("demo" pace)
     sse_history: int = 1000  # events kept for Last-Event-ID replay
+    sse_backlog: int = 0  # events already published at start, spread over the past (the demo's history)
     sse_retry_ms: int | None = 3000  # the `retry:` field sent on connect (None: none)
     keepalive_s: float = 15.0
     extra: dict = field(default_factory=dict)  # room for feature-specific knobs
