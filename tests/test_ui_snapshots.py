@@ -28,10 +28,12 @@ NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 SIZE = (120, 32)
 
 
-def pinned_feeds(limit: int, pin: Callable[[Any, int], Any]) -> Callable[..., AsyncIterator[Any]]:
+def pinned_feeds(limit: int, pin: Callable[[Any, int], Any],
+                 pin_state: Callable[[FeedState], FeedState | None] | None = None) -> Callable[..., AsyncIterator[Any]]:
     """The real feed for each panel, cut after `limit` data items (the feed then stays
     open but is no longer pulled), each item passed through `pin(item, index)`;
-    an item that `pin` turns into None is left out."""
+    an item that `pin` turns into None is left out. States: "open" ones pass, the
+    others only as `pin_state` makes them (their times vary from run to run)."""
 
     def feeds(config: PanelConfig, **overrides: Any) -> AsyncIterator[Any]:
         async def cut() -> AsyncIterator[Any]:
@@ -40,8 +42,9 @@ def pinned_feeds(limit: int, pin: Callable[[Any, int], Any]) -> Callable[..., As
                 async for chunk in feed:
                     for item in chunk if isinstance(chunk, list) else [chunk]:  # batches or items
                         if isinstance(item, FeedState):
-                            if item.phase == "open":
-                                yield item
+                            state = item if item.phase == "open" else pin_state and pin_state(item)
+                            if state is not None:
+                                yield state
                             continue
                         pinned = pin(item, taken)
                         if pinned is None:
@@ -150,5 +153,28 @@ def test_health_panel(snap_compare, lab):
         await wait_until(lambda: app.panels and sum(len(r.latencies) for r in app.panels[0].view.checks.values())
                          == len(checks) * per_check)
         await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_github_notifications_panel(snap_compare, make_lab):
+    from datetime import datetime, timezone
+
+    lab = make_lab(extra={"notifications_poll_interval": 0.05, "notifications_new_every": 0})
+
+    def pin(thread, index):
+        stamp = datetime.fromtimestamp(NOW - 300 * (index + 1), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return replace(thread, updated_at=stamp)
+
+    config = PanelConfig("github-notifications", "Inbox", {"base_url": lab.base_url, "token": lab.config.token})
+    def pin_state(state):  # the routine wait between polls, as if the next were 42 s away
+        return dataclasses.replace(state, resume_at=NOW + 42) if state.phase == "waiting" else None
+
+    app = FeedviewApp([config], feeds=pinned_feeds(100, pin, pin_state), clock=lambda: NOW)  # 10 unread in all
+
+    async def ready(pilot):
+        await wait_until(lambda: app.panels and len(app.panels[0].view.order) == 10
+                         and app.panels[0].state.resume_at == NOW + 42)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
