@@ -9,7 +9,6 @@ too (read from the function's signature when the config is loaded).
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -294,6 +293,8 @@ def _check_from_table(table: Any, where: str) -> dict[str, Any]:
 
 
 def parse_config(text: str, path: Path) -> DashboardConfig:
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

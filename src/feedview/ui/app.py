@@ -24,10 +24,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 
-from ..config import DashboardConfig, PanelConfig
-from .feeds import open_feed
-
 if TYPE_CHECKING:
+    from ..config import DashboardConfig, PanelConfig
     from .panel import FeedPanel
 
 # kind -> "module:class"; issue 7's "github-notifications" panel registers here.
@@ -78,6 +76,7 @@ class FeedviewApp(App[int]):
         layout: str = "tabs",
         welcome_path: Path | None = None,
         demo: bool = False,
+        panels_after_first_frame: bool = False,
         clock: Callable[[], float] = time.time,
         feeds: Callable[..., AsyncIterator[Any]] | None = None,
     ) -> None:
@@ -87,18 +86,33 @@ class FeedviewApp(App[int]):
         self.layout_mode = layout
         self.welcome_path = welcome_path
         self.open_demo_on_start = demo
+        # From the command line: paint the shell first, then import and open the panels.
+        # Tests and benchmarks keep the default, panels present once the app runs.
+        self.panels_after_first_frame = panels_after_first_frame and bool(self.initial_panels)
         self.clock = clock
-        self.open_feed = feeds or open_feed  # PanelConfig -> its feed (tests may bring their own)
+        if feeds is not None:  # tests may bring their own
+            self.open_feed = feeds
         self.resources = contextlib.ExitStack()  # the demo's lab lives here until exit
         self._panel_count = 0
+
+    def open_feed(self, config: PanelConfig, **overrides: Any) -> AsyncIterator[Any]:
+        """A fresh feed for this panel config (feed modules and httpx load with the first panel)."""
+        from .feeds import open_feed
+
+        return open_feed(config, **overrides)
 
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         tabs = PanelTabs(id="tabs")
         tabs.can_focus = False
+        tabs.display = False  # _arrange shows it with the first panel
         yield tabs
-        starting = [Static("Starting the feed lab…", id="empty")] if self.open_demo_on_start else []
+        starting = []
+        if self.open_demo_on_start:
+            starting = [Static("Starting the feed lab…", id="empty")]
+        elif self.panels_after_first_frame:
+            starting = [Static("Opening panels…", id="empty")]
         yield Container(*starting, id="panels", classes=f"-{self.layout_mode}")
         yield Footer()
 
@@ -109,12 +123,20 @@ class FeedviewApp(App[int]):
             else:
                 self.notify(f"unknown theme {self.initial_theme!r}: ctrl+p > Theme lists them",
                             severity="warning", markup=False)
-        for config in self.initial_panels:
-            await self.add_panel(config, activate=False)
+        if self.panels_after_first_frame:
+            self.call_after_refresh(lambda: self.run_worker(self._open_initial_panels(), group="startup"))
+        else:
+            for config in self.initial_panels:
+                await self.add_panel(config, activate=False)
         if self.open_demo_on_start:
             self.call_after_refresh(self.action_demo)  # the first frame first
         elif not self.initial_panels:
             self._show_empty()
+        self.call_after_refresh(self._freeze_startup_objects)
+
+    async def _open_initial_panels(self) -> None:
+        for config in self.initial_panels:
+            await self.add_panel(config, activate=False)
         self.call_after_refresh(self._freeze_startup_objects)
 
     @staticmethod
@@ -139,9 +161,8 @@ class FeedviewApp(App[int]):
 
     @property
     def panels(self) -> list[FeedPanel]:
-        from .panel import FeedPanel
-
-        return [panel for container in self.query("#panels") for panel in container.query_children(FeedPanel)]
+        # by type name, so that the welcome page's first frame need not import the panels
+        return [panel for container in self.query("#panels") for panel in container.query_children("FeedPanel")]
 
     async def add_panel(self, config: PanelConfig, *, activate: bool = True) -> FeedPanel:
         self._panel_count += 1
@@ -345,7 +366,7 @@ def run_panels(panels: list[PanelConfig], *, theme: str | None = None, layout: s
 
         print(f"feedview: error: no dashboard panel for {', '.join(unknown)} yet", file=sys.stderr)
         return 1
-    return run_app(FeedviewApp(panels, theme=theme, layout=layout))
+    return run_app(FeedviewApp(panels, theme=theme, layout=layout, panels_after_first_frame=True))
 
 
 def run_dashboard(config: DashboardConfig | None, config_path: Path) -> int:

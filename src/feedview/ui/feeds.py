@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..config import PanelConfig
+if TYPE_CHECKING:
+    from ..config import PanelConfig
 
 
 def open_feed(config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
