@@ -20,20 +20,22 @@ DEMO_SERVICES = ("api", "search", "payments", "legacy")  # the lab's health pres
 def demo_lab() -> contextlib.AbstractContextManager[Lab]:
     from ..lab import LabConfig, start_lab
 
-    return start_lab(LabConfig(sse_interval_s=1.5))
+    # a backlog, so the notifications panel opens on a history rather than on one event
+    return start_lab(LabConfig(sse_interval_s=1.5, sse_backlog=40))
 
 
 def demo_panels(lab: Lab) -> list[PanelConfig]:
     from ..config import PanelConfig
 
     return [
-        PanelConfig("notifications", "Notifications", {"url": lab.url("/events")}),
+        PanelConfig("notifications", "Notifications", {"url": lab.url("/events"), "last_event_id": "0"}),
         PanelConfig("repos", f"{DEMO_ORG} repos", {"owner": DEMO_ORG, "org": True, "base_url": lab.base_url,
                                                   "token": lab.config.token}),
         PanelConfig("health", "Services", {
             "checks": [{"url": lab.url(f"/health/{name}"), "name": name} for name in DEMO_SERVICES],
             "interval": 2.0, "timeout": 2.0,
         }),
+        PanelConfig("github-notifications", "GitHub inbox", {"base_url": lab.base_url, "token": lab.config.token}),
     ]
 
 
