@@ -102,3 +102,16 @@ def test_state_lines():
     assert state_line(FeedState("retrying", "HTTP 503 Service Unavailable", resume_at=0, attempt=2)) == (
         "feedview watch: retrying in 0.0s (attempt 2): HTTP 503 Service Unavailable")
     assert state_line(FeedState("closed", "done")) == "feedview watch: closed: done"
+
+
+def test_a_reader_that_stops_early_is_not_an_error(lab):
+    proc = subprocess.Popen([sys.executable, "-m", "feedview.cli", "watch", lab.url("/events?interval=0.01"), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert json.loads(proc.stdout.readline())["event"]
+        proc.stdout.close()  # like `| head -1`
+        assert proc.wait(timeout=10) == 0
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from . import reader_left
 from ..feeds.health import HealthSample, health_feed, resolve_checks
 
 
@@ -33,8 +33,7 @@ def run(args) -> int:
     try:
         asyncio.run(_print_samples(arguments, args.count))
     except BrokenPipeError:
-        # the reader (e.g. `head`) has had enough: that is not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return reader_left()
     return 0
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from contextlib import aclosing
 from typing import Any
+
+from . import reader_left
 
 PROG = "feedview notifications"
 
@@ -50,5 +51,5 @@ async def _print_json(options: dict[str, Any], count: int | None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return reader_left()
     return 0

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import sys
 import time
 
+from . import reader_left
 from ..feeds.sse import json_lines, sse_batches
 from ..feeds.state import FeedState
 
@@ -36,9 +36,7 @@ def run(args) -> int:
     try:
         return asyncio.run(watch_json(feed_options(args), args.count, sys.stdout.buffer, sys.stderr))
     except BrokenPipeError:
-        # the reader went away (`| head`): stop quietly, as other Unix tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+        return reader_left()
 
 
 # orjson writes non-ASCII as UTF-8; DEL and the C1 controls (one of them is CSI) must
