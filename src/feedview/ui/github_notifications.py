@@ -18,15 +18,14 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..feeds.state import FeedState
 from .notifications import relative_time
-from .panel import FRAME_S, FeedPanel, PanelView
+from .line_list import LineList
+from .panel import FRAME_S, FeedPanel
 from .repos import copy_url, open_in_browser
 from .safe import clean_line, safe_text
 
@@ -59,7 +58,7 @@ def _newest_first(thread: Any) -> tuple[str, str]:
     return thread.updated_at, thread.id
 
 
-class ThreadList(PanelView, ScrollView, can_focus=True):
+class ThreadList(LineList, can_focus=True):
     """Notification threads by id, shown newest first; one row per thread."""
 
     BINDINGS = [
@@ -67,10 +66,6 @@ class ThreadList(PanelView, ScrollView, can_focus=True):
         Binding("o", "open_browser", "Open"),
         Binding("r", "mark_read", "Mark read"),
         Binding("y", "copy_url", "Copy URL", show=False),
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
-        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
         Binding("home", "cursor_to(0)", "Newest", show=False),
         Binding("end", "cursor_to(-1)", "Oldest", show=False),
     ]
@@ -113,8 +108,6 @@ class ThreadList(PanelView, ScrollView, can_focus=True):
         self._arrived: list[Any] = []  # threads since the last flush
         self._flush_pending = False
         self._repo_width = 0
-        self._styles: dict[str, Style] = {}
-        self._styles_for: tuple | None = None
 
     @property
     def mark_group(self) -> str:
@@ -163,15 +156,19 @@ class ThreadList(PanelView, ScrollView, can_focus=True):
         self._repo_width = min(REPO_WIDTH_MAX, max((len(clean_line(t.repository)) for t in self.threads.values()),
                                                    default=0))
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.order))
-        self._keep_cursor_in_view()
+        self.keep_cursor_in_view()
         self.refresh()
         self.panel.add_unread(fresh_unread)
         self.panel.show_counts()
 
     # -- rows -------------------------------------------------------------------------------
 
-    def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too: Textual walks the MRO
-        self.set_interval(1.0, self.refresh)  # relative times stay current
+    @property
+    def row_count(self) -> int:
+        return len(self.order)
+
+    def select_row(self, row: int) -> None:
+        self.cursor_id = self.order[row]
 
     @property
     def cursor_row(self) -> int:
@@ -187,15 +184,8 @@ class ThreadList(PanelView, ScrollView, can_focus=True):
         return self.threads[self.order[row]] if row < len(self.order) else None
 
     def render_lines(self, crop):
-        look = (self.has_focus, self.app.theme)
-        if self._styles_for != look:
-            base = self.rich_style
-            try:
-                self._styles = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
-            except KeyError:  # not styled (yet, or any more: being removed)
-                return [Strip.blank(crop.width, base)] * crop.height
-            self._styles[""] = base
-            self._styles_for = look
+        if not self.component_styles():
+            return [Strip.blank(crop.width, self.rich_style)] * crop.height
         width = self.scrollable_content_region.width
         self._pass = (width, self.cursor_row, self.panel.clock(), self._message_lines(width))
         return super().render_lines(crop)
@@ -258,39 +248,10 @@ class ThreadList(PanelView, ScrollView, can_focus=True):
             strip = strip.apply_style(styles["gh--cursor"])
         return strip
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles_for = None
-
     # -- cursor -----------------------------------------------------------------------------
 
-    def _keep_cursor_in_view(self) -> None:
-        row = self.cursor_row
-        height = self.scrollable_content_region.height
-        if row < self.scroll_y:
-            self.set_scroll(None, row)
-        elif height and row >= self.scroll_y + height:
-            self.set_scroll(None, row - height + 1)
-
-    def _move_to_row(self, row: int) -> None:
-        if not self.order:
-            return
-        row = max(0, min(row, len(self.order) - 1))
-        self.cursor_id = self.order[row]
-        self._keep_cursor_in_view()
-        self.refresh()
-
-    def action_cursor(self, delta: int) -> None:
-        self._move_to_row(self.cursor_row + delta)
-
-    def action_cursor_page(self, direction: int) -> None:
-        self._move_to_row(self.cursor_row + direction * max(1, self.scrollable_content_region.height - 1))
-
     def action_cursor_to(self, row: int) -> None:
-        self._move_to_row(row if row >= 0 else len(self.order) - 1)
-
-    def on_click(self, event: events.Click) -> None:
-        self._move_to_row(self.scroll_offset.y + event.y)
+        self.move_to_row(row if row >= 0 else len(self.order) - 1)
 
     # -- actions ----------------------------------------------------------------------------
 

@@ -15,17 +15,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..feeds.state import FeedState
-from .panel import FRAME_S, FeedPanel, PanelView
+from .line_list import LineList
+from .panel import FRAME_S, FeedPanel
 from .safe import clean_line
 
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
@@ -54,16 +52,12 @@ def sent_time(item: Any, received: float) -> float:
     return float(sent) if isinstance(sent, (int, float)) and sent > 0 else received
 
 
-class NotificationView(PanelView, ScrollView, can_focus=True):
+class NotificationView(LineList, can_focus=True):
     """The newest-first list of notifications and events."""
 
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/resume"),
         Binding("enter", "open_detail", "Detail"),
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
-        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
         Binding("home", "cursor_newest", "Newest", show=False),
         Binding("end", "cursor_oldest", "Oldest", show=False),
     ]
@@ -102,8 +96,6 @@ class NotificationView(PanelView, ScrollView, can_focus=True):
         self._detail_pending = False
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
-        self._styles: dict[str, Style] = {}
-        self._styles_for: tuple | None = None  # the (focus, theme) that _styles were made for
 
     # -- the feed --------------------------------------------------------------------------
 
@@ -199,9 +191,6 @@ class NotificationView(PanelView, ScrollView, can_focus=True):
 
     # -- rows -------------------------------------------------------------------------------
 
-    def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too: Textual walks the MRO
-        self.set_interval(1.0, self.refresh)  # relative times stay current
-
     def entry_at(self, row: int) -> tuple[Any, float] | None:
         """The item `row` rows below the newest, and when it arrived."""
         if 0 <= row < len(self.entries):
@@ -221,18 +210,18 @@ class NotificationView(PanelView, ScrollView, can_focus=True):
         entry = self.entry_at(self.cursor_row)
         return entry[0] if entry else None
 
+    @property
+    def row_count(self) -> int:
+        return len(self.entries)
+
+    def select_row(self, row: int) -> None:
+        self.cursor_seq = self.received - row
+
     def render_lines(self, crop):
-        # What every line of this pass shares, computed once (rich_style is not cheap).
-        look = (self.has_focus, self.app.theme)
-        if self._styles_for != look:
-            base = self.rich_style
-            try:
-                self._styles = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
-            except KeyError:  # not styled (yet, or any more: being removed)
-                return [Strip.blank(crop.width, base)] * crop.height
-            self._styles[""] = base
-            self._styles_for = look
-        self._pass = (self.scrollable_content_region.width, self.cursor_row, self.panel.clock(), look)
+        # What every line of this pass shares, computed once.
+        if not self.component_styles():
+            return [Strip.blank(crop.width, self.rich_style)] * crop.height
+        self._pass = (self.scrollable_content_region.width, self.cursor_row, self.panel.clock(), self._styles_for)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -279,38 +268,16 @@ class NotificationView(PanelView, ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles_for = None
         self._line_cache.clear()
 
     # -- cursor and actions -----------------------------------------------------------------
 
-    def _move_to_row(self, row: int) -> None:
-        if not self.entries:
-            return
-        row = max(0, min(row, len(self.entries) - 1))
-        self.cursor_seq = self.received - row
-        height = self.scrollable_content_region.height
-        if row < self.scroll_y:
-            self.set_scroll(None, row)
-        elif height and row >= self.scroll_y + height:
-            self.set_scroll(None, row - height + 1)
-        self.refresh()
-
-    def action_cursor(self, delta: int) -> None:
-        self._move_to_row(self.cursor_row + delta)
-
-    def action_cursor_page(self, direction: int) -> None:
-        self._move_to_row(self.cursor_row + direction * max(1, self.scrollable_content_region.height - 1))
-
     def action_cursor_newest(self) -> None:
-        self._move_to_row(0)
+        self.move_to_row(0)
         self.cursor_seq = 0  # follow the newest again
 
     def action_cursor_oldest(self) -> None:
-        self._move_to_row(len(self.entries) - 1)
-
-    def on_click(self, event: events.Click) -> None:
-        self._move_to_row(self.scroll_offset.y + event.y)
+        self.move_to_row(len(self.entries) - 1)
 
     def action_open_detail(self) -> None:
         entry = self.entry_at(self.cursor_row)

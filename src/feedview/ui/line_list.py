@@ -1,0 +1,90 @@
+"""A Line-API list with a cursor row, for the panels that stream rows (as Toolong's views).
+
+`render_line` renders only the visible rows; what the notifications list and the
+GitHub threads list share lives here: the cursor keys, keeping the cursor in
+view, the per-pass component styles, and relative times that stay current.
+"""
+
+from __future__ import annotations
+
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.scroll_view import ScrollView
+
+from .panel import FeedPanel, PanelView
+
+
+class LineList(PanelView, ScrollView):
+    """Subclasses give `row_count`, `cursor_row` and `select_row(row)`."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+    ]
+
+    def __init__(self, panel: FeedPanel) -> None:
+        super().__init__(panel)
+        self._styles: dict[str, Style] = {}
+        self._styles_for: tuple | None = None  # the (focus, theme) that _styles were made for
+
+    @property
+    def row_count(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def cursor_row(self) -> int:
+        raise NotImplementedError
+
+    def select_row(self, row: int) -> None:
+        """Remember the item at `row` (0 <= row < row_count) as the selected one."""
+        raise NotImplementedError
+
+    def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too: Textual walks the MRO
+        self.set_interval(1.0, self.refresh)  # relative times stay current
+
+    def component_styles(self) -> bool:
+        """Make `_styles` for this focus and theme, once (rich_style is not cheap).
+
+        False while the widget is not styled (not yet, or no more: being removed).
+        """
+        look = (self.has_focus, self.app.theme)
+        if self._styles_for != look:
+            base = self.rich_style
+            try:
+                self._styles = {name: base + self.get_component_rich_style(name) for name in self.COMPONENT_CLASSES}
+            except KeyError:
+                return False
+            self._styles[""] = base
+            self._styles_for = look
+        return True
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_for = None
+
+    def keep_cursor_in_view(self) -> None:
+        row = self.cursor_row
+        height = self.scrollable_content_region.height
+        if row < self.scroll_y:
+            self.set_scroll(None, row)
+        elif height and row >= self.scroll_y + height:
+            self.set_scroll(None, row - height + 1)
+
+    def move_to_row(self, row: int) -> None:
+        if not self.row_count:
+            return
+        self.select_row(max(0, min(row, self.row_count - 1)))
+        self.keep_cursor_in_view()
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to_row(self.cursor_row + delta)
+
+    def action_cursor_page(self, direction: int) -> None:
+        self.move_to_row(self.cursor_row + direction * max(1, self.scrollable_content_region.height - 1))
+
+    def on_click(self, event: events.Click) -> None:
+        self.move_to_row(self.scroll_offset.y + event.y)
