@@ -125,3 +125,24 @@ def test_feeds_do_not_load_the_httpx_command_line():
     code = "import sys, feedview.feeds.sse, httpx; print('rich' in sys.modules, callable(httpx.main))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.stdout.split() == ["False", "True"], result.stderr
+
+
+def test_the_collector_is_on_while_a_json_command_runs_and_after_any_command(lab):
+    # main() starts with the garbage collector off (start-up only); a --json command runs
+    # with it on, and main() never returns with it off, whatever happened
+    code = (
+        "import gc, sys\n"
+        "import feedview.commands.watch as watch\n"
+        "real = watch.run\n"
+        "watch.run = lambda args: print('during', gc.isenabled()) or real(args)\n"
+        "from feedview.cli import main\n"
+        f"main(['watch', {lab.url('/events?interval=0.01')!r}, '--json', '--count', '1'])\n"
+        "print('after', gc.isenabled())\n"
+        "try:\n"
+        "    main(['repos'])\n"
+        "except SystemExit:\n"
+        "    print('after an error', gc.isenabled())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert [line for line in result.stdout.splitlines() if not line.startswith("{")] == [
+        "during True", "after True", "after an error True"], result.stderr

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 
 import httpx
 import pytest
+import trustme
 
 from feedview.feeds.sse import Notification, SseEvent, Tuning, _backoff, sse_feed
 from feedview.feeds.state import FeedState
@@ -269,6 +271,26 @@ async def test_headers_follow_a_redirect_on_the_same_origin_only(raw):
         assert raw.requests[3].headers["x-api-key"] == "k"  # reconnections go to the original URL
         leaked = other.requests[0].headers
         assert "authorization" not in leaked and "x-api-key" not in leaked
+
+
+@pytest.fixture(scope="module")
+def untrusted_tls() -> ssl.SSLContext:
+    """A server certificate for 127.0.0.1 from a CA that no client trusts."""
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(server)
+    return server
+
+
+@pytest.mark.parametrize("via_redirect", [False, True])
+async def test_https_is_verified_even_after_a_redirect_from_http(raw, untrusted_tls, via_redirect):
+    async with RawServer(tls=untrusted_tls) as secure:
+        secure.reply(b"data: never\n\n")
+        raw.reply(status="302 Found", headers=[("Location", secure.url + "/stream")])
+        url = raw.url if via_redirect else secure.url
+        async with contextlib.aclosing(sse_feed(url, **FAST)) as feed:
+            items = await collect(feed, retrying)
+        assert not events(items) and not secure.requests  # the handshake failed: no request went out
+        assert "CERTIFICATE_VERIFY_FAILED" in items[-1].reason
 
 
 async def test_too_many_redirects_is_final(raw):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -57,7 +58,8 @@ class RawServer:
     run out, each connection is answered 204.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls  # serve https with this context
         self.replies: deque[Reply] = deque()
         self.requests: list[Seen] = []
         self.disconnects = 0
@@ -66,7 +68,7 @@ class RawServer:
     @property
     def url(self) -> str:
         host, port = self.server.sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def reply(self, *steps, status: str = "200 OK", headers: list[tuple[str, str]] | None = None) -> None:
         self.replies.append(Reply(status, list(SSE) if headers is None else headers, steps))
@@ -99,7 +101,7 @@ class RawServer:
             self.disconnects += 1
 
     async def __aenter__(self) -> "RawServer":
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         return self
 
     async def __aexit__(self, *exc) -> None:

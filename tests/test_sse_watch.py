@@ -81,12 +81,18 @@ def test_json_lines_read_messages_as_the_feed_does():
         '"tags":["x",1],"click":"https://c/"}',
         '{"id":"b","topic":"t","priority":"high","tags":"x","click":"","title":5,"time":1.5}',
         '{"id":"","topic":"t"}', '{"id":"c","event":"keepalive","topic":"t"}', '[1]', 'plain', '{bad',
+        # well typed (the struct fast path), then each field just off its type or range
+        '{"id":"h","time":2,"topic":"t","title":"T","message":"M","priority":5,"tags":["a"],"click":"https://x/"}',
+        '{"id":"d","topic":"t","priority":true,"time":false}', '{"id":"e","topic":"t","priority":9,"time":-5}',
+        '{"id":"f","topic":"t","tags":null,"click":null,"title":null}', '{"id":"g","topic":"t","priority":0}',
+        '{"id":"i","topic":"t","time":123456789012345678901234567890,"id":"j"}', '{"id":"k","topic":7}',
     ]
     events = [SseEvent("message", data, str(n)) for n, data in enumerate(datas)]
-    events.append(SseEvent("keepalive", datas[3], "9"))
+    events.append(SseEvent("keepalive", datas[3], "99"))
     lines = [json.loads(line) for line in json_lines(events, _SeenIds(10))]
     items = _items(events, _SeenIds(10))
-    assert len(lines) == len(items) == 7  # the keepalive is dropped by both
+    assert len(lines) == len(items) == 14  # the keepalive is dropped by both
+    assert [item.id for item in items if not isinstance(item, SseEvent)] == list("abhdefgj")
     for line, item in zip(lines, items):
         if isinstance(item, SseEvent):
             assert line == {"event": item.type, "data": item.data, "id": item.last_event_id}
@@ -95,6 +101,12 @@ def test_json_lines_read_messages_as_the_feed_does():
             fields = ("time", "topic", "title", "message", "priority", "tags", "click")
             assert [line[f] for f in fields] == [getattr(item, f) if f != "tags" else list(item.tags)
                                                 for f in fields]
+
+    replay = _SeenIds(10)
+    replay.recent.extend(["a", "h"])  # seen before a reconnection: dropped whichever path reads them
+    replay.resume()
+    again = [json.loads(line).get("notification_id") for line in json_lines(events, replay)]
+    assert [n for n in again if n] == list("bdefgj")
 
 
 def test_state_lines():

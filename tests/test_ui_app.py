@@ -192,3 +192,17 @@ def test_run_panels_refuses_a_kind_without_a_panel(capsys):
 
     assert run_panels([PanelConfig("calendar", None, {})]) == 1  # a kind no panel class registers
     assert capsys.readouterr().err == "feedview: error: no dashboard panel for calendar yet\n"
+
+
+async def test_the_app_turns_the_collector_back_on_after_its_first_frame(tmp_path):
+    import gc
+
+    gc.disable()  # as `feedview` starts (cli.main)
+    try:
+        app = FeedviewApp(welcome_path=tmp_path / "config.toml")
+        async with app.run_test():
+            await wait_until(gc.isenabled, 5, "the collector to be back on")
+            assert app.query("#welcome")  # the welcome page, the tab bar not yet there
+            assert app.tabs is None
+    finally:
+        gc.enable()

@@ -39,7 +39,7 @@ def run(args) -> int:
         return reader_left()
 
 
-# orjson writes non-ASCII as UTF-8; DEL and the C1 controls (one of them is CSI) must
+# msgspec writes non-ASCII as UTF-8; DEL and the C1 controls (one of them is CSI) must
 # not reach a terminal raw, so they go out as \u escapes like the C0 ones.
 _RAW_CONTROLS = re.compile(rb"\x7f|\xc2[\x80-\x9f]")
 

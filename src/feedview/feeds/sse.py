@@ -21,10 +21,10 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 import httpx
-import orjson
+import msgspec
 
 from .eventstream import DEFAULT_MAX_SIZE, Event, EventStreamDecoder, EventStreamError, SseEvent
 from .state import FeedState
@@ -158,7 +158,7 @@ async def sse_batches(
     timeout = httpx.Timeout(opts.connect_timeout_s, read=idle_timeout)
     own_client = client is None
     if client is None:
-        client = httpx.AsyncClient(timeout=timeout, verify=_tls_context())
+        client = _new_client(timeout)
     seen: _SeenIds = _SeenIds(opts.remembered_ids)
     retry_ms: int | None = None
     failures = 0
@@ -211,6 +211,33 @@ async def sse_batches(
     finally:
         if own_client:
             await client.aclose()
+
+
+def _new_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
+    # http:// goes through a transport whose TLS context trusts nothing (it never does
+    # TLS: https:// URLs, redirects included, are mounted on the verifying one)
+    return httpx.AsyncClient(timeout=timeout, transport=httpx.AsyncHTTPTransport(verify=_TRUSTS_NOTHING),
+                             mounts={"https://": _VerifyingTransport()})
+
+
+class _VerifyingTransport(httpx.AsyncBaseTransport):
+    """The https:// transport, made at the first https request: its verifying TLS
+    context loads the CA bundle (~50 ms), which an http:// stream never needs."""
+
+    def __init__(self) -> None:
+        self._transport: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._transport is None:
+            self._transport = httpx.AsyncHTTPTransport(verify=_tls_context())
+        return await self._transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            await self._transport.aclose()
+
+
+_TRUSTS_NOTHING = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, against no CA at all
 
 
 @functools.cache
@@ -349,7 +376,7 @@ def _items(events: list[SseEvent], seen: _SeenIds) -> list[SseItem]:
     """
     items: list[SseItem] = []
     append = items.append
-    loads = orjson.loads
+    loads = _decode_any
     remember = seen.recent.append
     replayed = seen.before_resume
     for event in events:
@@ -359,7 +386,7 @@ def _items(events: list[SseEvent], seen: _SeenIds) -> list[SseItem]:
             continue
         try:
             obj = loads(data)
-        except orjson.JSONDecodeError:
+        except msgspec.DecodeError:
             append(event)
             continue
         if type(obj) is not dict:
@@ -380,57 +407,117 @@ def _items(events: list[SseEvent], seen: _SeenIds) -> list[SseItem]:
     return items
 
 
+class _NtfyMessage(msgspec.Struct, gc=False):
+    """An ntfy message whose every field already has its type: the common case,
+    checked in C by msgspec. Anything else takes json_lines' general path, which
+    reads the same fields leniently (this class decides speed, never output)."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1)]
+    topic: str
+    event: str = "message"
+    time: int = 0
+    title: str = ""
+    message: str = ""
+    priority: Annotated[int, msgspec.Meta(ge=1, le=5)] = 3
+    tags: list[str] = []
+    click: str | None = None
+
+
+class _WatchLine(msgspec.Struct, gc=False):
+    """One line of `feedview watch --json` for a notification (fields in output order)."""
+
+    event: str
+    data: str
+    id: str
+    notification_id: str
+    time: int
+    topic: str
+    title: str
+    message: str
+    priority: int
+    tags: list[str]
+    click: str | None
+
+
+_decode_any = msgspec.json.Decoder().decode
+_decode_ntfy = msgspec.json.Decoder(_NtfyMessage).decode
+_encode = msgspec.json.Encoder().encode
+
+
 def json_lines(events: list[Event], seen: _SeenIds) -> list[bytes]:
     """What _items yields, as the JSON lines of `feedview watch --json`, built directly.
 
     {"event", "data", "id"} for every event, plus for a notification its fields
-    (its id as "notification_id"). Skips the objects _items builds, for speed.
+    (its id as "notification_id"). Skips the objects _items builds, for speed: a
+    well-typed ntfy message is decoded straight into a struct, anything else is
+    read field by field as Notification's properties read it.
     """
     lines: list[bytes] = []
     append = lines.append
-    loads = orjson.loads
-    dumps = orjson.dumps
+    decode_ntfy = _decode_ntfy
+    encode = _encode
     remember = seen.recent.append
     replayed = seen.before_resume
-    for event_type, data, last_event_id in events:
-        obj = None
+    for event in events:
+        data = event[1]
         if data[:1] == "{":
             try:
-                obj = loads(data)
-            except orjson.JSONDecodeError:
-                pass
-        if type(obj) is not dict:
-            append(dumps({"event": event_type, "data": data, "id": last_event_id}))
-            continue
-        get = obj.get
-        kind = get("event", "message")
-        message_id = get("id")
-        topic = get("topic")
-        if kind != "message" or type(message_id) is not str or type(topic) is not str or not message_id:
-            if kind not in NTFY_CONTROL or event_type != kind:
-                append(dumps({"event": event_type, "data": data, "id": last_event_id}))
-            continue
-        if message_id in replayed:
-            continue
-        remember(message_id)
-        when = get("time", 0)
-        title = get("title", "")
-        message = get("message", "")
-        priority = get("priority", 3)
-        tags = get("tags")
-        click = get("click")
-        append(dumps({
-            "event": event_type, "data": data, "id": last_event_id,
-            "notification_id": message_id,
-            "time": when if type(when) is int else 0,
-            "topic": topic,
-            "title": title if type(title) is str else "",
-            "message": message if type(message) is str else "",
-            "priority": priority if type(priority) is int and 1 <= priority <= 5 else 3,
-            "tags": _tags(tags) if tags else (),
-            "click": click if type(click) is str and click else None,
-        }))
+                message = decode_ntfy(data)
+            except msgspec.DecodeError:
+                line = _json_line(event, seen)
+            else:
+                if message.event != "message":
+                    line = _json_line(event, seen)
+                elif message.id in replayed:
+                    continue
+                else:
+                    remember(message.id)
+                    line = encode(_WatchLine(
+                        event[0], data, event[2], message.id, message.time, message.topic,
+                        message.title, message.message, message.priority, message.tags,
+                        message.click or None))
+        else:
+            line = _encode({"event": event[0], "data": data, "id": event[2]})
+        if line is not None:
+            append(line)
     return lines
+
+
+def _json_line(event: Event, seen: _SeenIds) -> bytes | None:
+    """json_lines for an event whose data is not a well-typed ntfy message (None: skip it)."""
+    event_type, data, last_event_id = event
+    try:
+        obj = _decode_any(data)
+    except msgspec.DecodeError:
+        obj = None
+    if type(obj) is not dict:
+        return _encode({"event": event_type, "data": data, "id": last_event_id})
+    get = obj.get
+    kind = get("event", "message")
+    message_id = get("id")
+    topic = get("topic")
+    if kind != "message" or type(message_id) is not str or type(topic) is not str or not message_id:
+        if kind in NTFY_CONTROL and event_type == kind:
+            return None
+        return _encode({"event": event_type, "data": data, "id": last_event_id})
+    if message_id in seen.before_resume:
+        return None
+    seen.recent.append(message_id)
+    when = get("time", 0)
+    title = get("title", "")
+    message = get("message", "")
+    priority = get("priority", 3)
+    tags = get("tags")
+    click = get("click")
+    return _encode(_WatchLine(
+        event_type, data, last_event_id, message_id,
+        when if type(when) is int else 0,
+        topic,
+        title if type(title) is str else "",
+        message if type(message) is str else "",
+        priority if type(priority) is int and 1 <= priority <= 5 else 3,
+        _tags(tags) if tags else [],
+        click if type(click) is str and click else None))
 
 
 def _tags(tags: Any) -> list[str]:

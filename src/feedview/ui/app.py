@@ -104,10 +104,7 @@ class FeedviewApp(App[int]):
     # -- layout -----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        tabs = PanelTabs(id="tabs")
-        tabs.can_focus = False
-        tabs.display = False  # _arrange shows it with the first panel
-        yield tabs
+        # no tab bar yet: add_panel mounts it with the first panel (the first frame without it)
         starting = []
         if self.open_demo_on_start:
             starting = [Static("Starting the feed lab…", id="empty")]
@@ -143,21 +140,30 @@ class FeedviewApp(App[int]):
     def _freeze_startup_objects() -> None:
         """Move what exists after start-up (Textual's objects and ours) out of the garbage
         collector's sight: a busy stream triggers a full collection every second or so, and
-        each would otherwise walk all of them (measured: 37 ms a pass, 12 ms frozen)."""
+        each would otherwise walk all of them (measured: 37 ms a pass, 12 ms frozen).
+        `feedview` starts with the collector off (cli.main): this turns it back on."""
         import gc
 
         gc.collect()
         gc.freeze()
+        gc.enable()
 
     def _focus_active(self) -> None:
-        if not self.query("#tabs"):  # shutting down
+        tabs = self.tabs
+        if tabs is None:  # no panel yet, or shutting down
             return
-        panel = self._panel_for_tab(self.query_one(Tabs).active)
+        panel = self._panel_for_tab(tabs.active)
         if panel is None or (self.focused and panel in self.focused.ancestors_with_self):
             return
         if self.layout_mode == "grid" and self.current_panel() is not None and self.focused is not None:
             return  # in the grid the focus picks the panel, not the other way round
         panel.focus_view()
+
+    @property
+    def tabs(self) -> Tabs | None:
+        """The tab bar, once there has been a panel."""
+        found = self.query("#tabs")
+        return found.first(Tabs) if found else None
 
     @property
     def panels(self) -> list[FeedPanel]:
@@ -171,7 +177,11 @@ class FeedviewApp(App[int]):
         container = self.query_one("#panels")
         await container.query("#welcome, #empty").remove()
         await container.mount(panel)
-        tabs = self.query_one(Tabs)
+        tabs = self.tabs
+        if tabs is None:
+            tabs = PanelTabs(id="tabs")
+            tabs.can_focus = False
+            await self.mount(tabs, before=container)
         await tabs.add_tab(Tab(panel.label(), id=f"tab-{number}"))
         if activate:
             tabs.active = f"tab-{number}"
@@ -195,15 +205,18 @@ class FeedviewApp(App[int]):
             if isinstance(node, FeedPanel):
                 return node
             node = node.parent
-        return self._panel_for_tab(self.query_one(Tabs).active)
+        tabs = self.tabs
+        return self._panel_for_tab(tabs.active) if tabs is not None else None
 
     def _arrange(self) -> None:
         panels = self.panels
-        active = self._panel_for_tab(self.query_one(Tabs).active)
+        tabs = self.tabs
+        active = self._panel_for_tab(tabs.active) if tabs is not None else None
         container = self.query_one("#panels")
         grid = self.layout_mode == "grid"
         container.set_classes(f"-{self.layout_mode}")
-        self.query_one(Tabs).display = bool(panels)
+        if tabs is not None:
+            tabs.display = bool(panels)
         if grid and panels:
             container.styles.grid_size_columns = math.ceil(math.sqrt(len(panels)))
         for panel in panels:
@@ -244,8 +257,9 @@ class FeedviewApp(App[int]):
     def on_descendant_focus(self, event) -> None:
         if self.layout_mode == "grid":
             panel = self.current_panel()
-            if panel is not None:
-                self.query_one(Tabs).active = f"tab-{panel.id.removeprefix('panel-')}"
+            tabs = self.tabs
+            if panel is not None and tabs is not None:
+                tabs.active = f"tab-{panel.id.removeprefix('panel-')}"
 
     def on_feed_panel_changed(self, event) -> None:
         label = Content.from_rich_text(event.panel.label())
@@ -275,7 +289,9 @@ class FeedviewApp(App[int]):
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(w.wait() for w in cancelled), return_exceptions=True), 0.5)
         await panel.remove()
-        await self.query_one(Tabs).remove_tab(f"tab-{number}")
+        tabs = self.tabs
+        if tabs is not None:
+            await tabs.remove_tab(f"tab-{number}")
         self._arrange()
         remaining = self.current_panel()
         if remaining is not None:
@@ -288,7 +304,9 @@ class FeedviewApp(App[int]):
         self._arrange()
 
     def action_cycle_tab(self, direction: int) -> None:
-        tabs = self.query_one(Tabs)
+        tabs = self.tabs
+        if tabs is None:
+            return
         if direction > 0:
             tabs.action_next_tab()
         else:
@@ -296,8 +314,9 @@ class FeedviewApp(App[int]):
 
     def action_show_tab(self, number: int) -> None:
         panels = self.panels
-        if 1 <= number <= len(panels):
-            self.query_one(Tabs).active = f"tab-{panels[number - 1].id.removeprefix('panel-')}"
+        tabs = self.tabs
+        if 1 <= number <= len(panels) and tabs is not None:
+            tabs.active = f"tab-{panels[number - 1].id.removeprefix('panel-')}"
 
     def action_add_panel(self) -> None:
         from .screens.add_panel import AddPanelScreen
