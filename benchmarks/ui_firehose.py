@@ -33,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+import feedview.ui  # noqa: F401  (first: it sets Textual's frame rate, as `feedview` does)
+
 ROOT = Path(__file__).resolve().parent.parent
 FEEDVIEW = ROOT / ".venv" / "bin" / "feedview"
 PYTHON = sys.executable

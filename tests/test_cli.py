@@ -146,3 +146,20 @@ def test_the_collector_is_on_while_a_json_command_runs_and_after_any_command(lab
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert [line for line in result.stdout.splitlines() if not line.startswith("{")] == [
         "during True", "after True", "after an error True"], result.stderr
+
+
+@pytest.mark.parametrize("argv, command", [
+    (["demo"], "demo"),
+    (["--config", "demo", "watch", "http://x/"], "watch"),  # "demo" is the config file's name here
+    (["--config=c.toml", "lab", "--port", "0"], "lab"),
+    (["--help", "demo"], None),  # the top-level help lists every command
+    (["nosuch"], None),
+    ([], None),
+])
+def test_the_parser_is_built_for_the_named_command_only(argv, command):
+    from feedview.cli import _command_in, build_parser
+
+    assert _command_in(argv) == command
+    if command is not None:
+        full, lean = build_parser().parse_args(argv), build_parser(command).parse_args(argv)
+        assert vars(full) == vars(lean)

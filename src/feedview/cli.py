@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 
@@ -75,7 +75,9 @@ def _http_url(text: str) -> str:
     return text
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with `command` the parser of that one subcommand alone (the
+    command line names it: building every subcommand costs a few ms of each launch)."""
     parser = _Parser(
         prog="feedview",
         description="Watch live data in your terminal: GitHub repository pages, "
@@ -84,11 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"feedview {__version__}")
     parser.add_argument("--config", metavar="PATH", help="the config file (default: config.toml in your config dir)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (help_text, add_arguments) in COMMANDS.items():
+        if command is None or command == name:
+            add_arguments(sub.add_parser(name, help=help_text))
+    return parser
 
-    demo = sub.add_parser("demo", help="open the dashboard on the built-in feed lab (offline)")
+
+def _demo_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--no-ui", action="store_true", help="only start the lab and print its URLs")
 
-    lab = sub.add_parser("lab", help="run the loopback feed lab alone, for curl and friends")
+
+def _lab_arguments(lab: argparse.ArgumentParser) -> None:
     lab.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     lab.add_argument("--port", type=_port, default=8080, help="port to bind, 0 for any free one (default: 8080)")
     lab.add_argument("--sse-interval", type=_seconds, default=2.0, metavar="S",
@@ -97,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--require-token", action="store_true", help="answer 401 to GitHub requests without the token")
     lab.add_argument("--token", default="lab-token", help="the token the lab accepts (default: lab-token)")
 
-    watch = sub.add_parser("watch", help="watch one Server-Sent Events stream (ntfy-aware)")
+
+def _watch_arguments(watch: argparse.ArgumentParser) -> None:
     watch.add_argument("url", type=_http_url, metavar="URL")
     watch.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     watch.add_argument("--count", type=_positive_int, metavar="N", help="exit after N events")
@@ -107,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--idle-timeout", type=_seconds, default=60.0, metavar="S",
                        help="reconnect when no byte arrives for S seconds (default: 60)")
 
-    repos = sub.add_parser("repos", help="browse a user's or org's repositories, page by page")
+
+def _repos_arguments(repos: argparse.ArgumentParser) -> None:
     repos.add_argument("owner", nargs="?", metavar="OWNER", help="a user's or organisation's login")
     who = repos.add_mutually_exclusive_group()
     who.add_argument("--org", action="store_true", help="OWNER is an organisation")
@@ -120,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     repos.add_argument("--direction", choices=("asc", "desc"))
     repos.add_argument("--json", action="store_true", help="one repo per line on stdout")
 
-    health = sub.add_parser("health", help="watch HTTP health checks")
+
+def _health_arguments(health: argparse.ArgumentParser) -> None:
     health.add_argument("urls", nargs="+", type=_http_url, metavar="URL", help="the health endpoints to check")
     health.add_argument("--interval", type=_seconds, default=10.0, metavar="S", help="seconds between checks (default: 10)")
     health.add_argument("--timeout", type=_seconds, default=5.0, metavar="S", help="seconds before a check fails (default: 5)")
@@ -138,14 +149,40 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--max-interval", type=_seconds, metavar="S",
                         help="longest backoff after failures (default: 6 intervals)")
 
-    notes = sub.add_parser("notifications", help="watch your GitHub notifications")
+
+def _notifications_arguments(notes: argparse.ArgumentParser) -> None:
     notes.add_argument("--participating", action="store_true", help="only threads you take part in")
     notes.add_argument("--all", action="store_true", help="read threads too, not only unread ones")
     notes.add_argument("--repo", metavar="OWNER/REPO", help="only this repository's threads")
     _github_options(notes)
     notes.add_argument("--count", type=_positive_int, metavar="N", help="exit after N threads")
     notes.add_argument("--json", action="store_true", help="one thread per line on stdout")
-    return parser
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "demo": ("open the dashboard on the built-in feed lab (offline)", _demo_arguments),
+    "lab": ("run the loopback feed lab alone, for curl and friends", _lab_arguments),
+    "watch": ("watch one Server-Sent Events stream (ntfy-aware)", _watch_arguments),
+    "repos": ("browse a user's or org's repositories, page by page", _repos_arguments),
+    "health": ("watch HTTP health checks", _health_arguments),
+    "notifications": ("watch your GitHub notifications", _notifications_arguments),
+}
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand that argv names (its first positional argument), if it is one and
+    no top-level --help comes first (that lists every subcommand)."""
+    after_config = False
+    for arg in argv:
+        if after_config:
+            after_config = False
+        elif arg == "--config":
+            after_config = True
+        elif arg in ("--", "-h", "--help"):
+            return None
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def _github_options(parser: argparse.ArgumentParser) -> None:
@@ -163,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # app: after its first frame, FeedviewApp._freeze_startup_objects), and at the latest here.
     gc.disable()
     try:
-        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        parser = build_parser(_command_in(argv))
         args = parser.parse_args(argv)
         command = args.command or "dashboard"
         if command == "repos" and not (args.owner or args.mine or args.search):

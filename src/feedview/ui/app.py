@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
     from ..config import DashboardConfig, PanelConfig
     from .panel import FeedPanel
+    from .tabs import PanelTabs
 
 # kind -> "module:class"; issue 7's "github-notifications" panel registers here.
 PANEL_CLASSES = {
@@ -35,16 +35,6 @@ PANEL_CLASSES = {
     "health": "feedview.ui.health:HealthPanel",
     "github-notifications": "feedview.ui.github_notifications:GitHubNotificationsPanel",
 }
-
-
-class PanelTabs(Tabs):
-    """Tabs whose labels change all the time (unread counts, connection dots): the
-    underline follows them without animating, or it would never come to rest."""
-
-    def _on_tab_relabelled(self, event: Tab.Relabelled) -> None:
-        event.prevent_default()  # Tabs' own handler would animate
-        event.stop()
-        self._highlight_active(animate=False)
 
 
 def panel_class(kind: str) -> type[FeedPanel]:
@@ -139,13 +129,19 @@ class FeedviewApp(App[int]):
     @staticmethod
     def _freeze_startup_objects() -> None:
         """Move what exists after start-up (Textual's objects and ours) out of the garbage
-        collector's sight: a busy stream triggers a full collection every second or so, and
-        each would otherwise walk all of them (measured: 37 ms a pass, 12 ms frozen).
+        collector's sight: a busy stream triggers full collections, and each would otherwise
+        walk all of them (measured: 37 ms a pass, 12 ms frozen).
         `feedview` starts with the collector off (cli.main): this turns it back on."""
         import gc
 
         gc.collect()
         gc.freeze()
+        # A stream's objects (events, ring-buffer entries) live a fraction of a second and are
+        # freed by reference counting. At Python's default threshold of 700 allocations the
+        # collector still ran ~300 times a second on a 10,000 events/s stream, with a full pass
+        # (12-22 ms) about twice a second, the tail of key-to-repaint; at 10,000 a full pass
+        # comes every few seconds (benchmarks/ui_firehose.py: p99 40-48 ms -> 30-36 ms).
+        gc.set_threshold(10_000, 10, 10)
         gc.enable()
 
     def _focus_active(self) -> None:
@@ -160,10 +156,10 @@ class FeedviewApp(App[int]):
         panel.focus_view()
 
     @property
-    def tabs(self) -> Tabs | None:
+    def tabs(self) -> PanelTabs | None:
         """The tab bar, once there has been a panel."""
         found = self.query("#tabs")
-        return found.first(Tabs) if found else None
+        return found.first() if found else None
 
     @property
     def panels(self) -> list[FeedPanel]:
@@ -177,6 +173,8 @@ class FeedviewApp(App[int]):
         container = self.query_one("#panels")
         await container.query("#welcome, #empty").remove()
         await container.mount(panel)
+        from .tabs import PanelTabs, Tab
+
         tabs = self.tabs
         if tabs is None:
             tabs = PanelTabs(id="tabs")
@@ -249,8 +247,7 @@ class FeedviewApp(App[int]):
 
     # -- events -----------------------------------------------------------------------------
 
-    @on(Tabs.TabActivated)
-    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+    def on_tabs_tab_activated(self, event) -> None:
         self._arrange()
         self.call_after_refresh(self._focus_active)
 
@@ -263,7 +260,7 @@ class FeedviewApp(App[int]):
 
     def on_feed_panel_changed(self, event) -> None:
         label = Content.from_rich_text(event.panel.label())
-        for tab in self.query(f"#tab-{event.panel.id.removeprefix('panel-')}").results(Tab):
+        for tab in self.query(f"#tab-{event.panel.id.removeprefix('panel-')}"):
             if tab.label.markup != label.markup:  # a relabel re-lays the tabs out
                 tab.label = label
 
@@ -365,7 +362,7 @@ class FeedviewApp(App[int]):
         for index, each in enumerate(self.panels, 1):
             tab_id = f"tab-{each.id.removeprefix('panel-')}"
             yield SystemCommand(f"Go to panel: {each.title}", f"Show panel {index}",
-                                lambda tab_id=tab_id: setattr(self.query_one(Tabs), "active", tab_id))
+                                lambda tab_id=tab_id: setattr(self.tabs, "active", tab_id))
         yield from super().get_system_commands(screen)
 
 

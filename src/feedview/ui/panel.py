@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -116,6 +117,10 @@ class FeedPanel(Vertical):
     """A dashboard panel: title, connection state and details, and its view."""
 
     DEFAULT_CLASSES = "panel"
+    # panel.tcss (rules for `.panel` and its children), loaded with the first panel rather
+    # than before the first frame; unscoped, as the app's own CSS is
+    DEFAULT_CSS = (Path(__file__).parent / "panel.tcss").read_text(encoding="utf-8")
+    SCOPED_CSS = False
     live_word: ClassVar[str] = "live"
 
     class Changed(Message):

@@ -54,6 +54,7 @@ def panel_from_form(kind: str, target: str, title: str) -> PanelConfig:
 
 
 class AddPanelScreen(ModalScreen[PanelConfig | None]):
+    CSS_PATH = "screens.tcss"
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def compose(self) -> ComposeResult:

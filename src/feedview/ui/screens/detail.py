@@ -35,6 +35,7 @@ def when(epoch: float | None, now: float) -> str:
 class DetailScreen(ModalScreen[None]):
     """A titled list of fields, a body and the raw JSON; `o` opens and `y` copies the link."""
 
+    CSS_PATH = "screens.tcss"
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close"),
         Binding("o", "open_link", "Open link"),
