@@ -152,6 +152,7 @@ def test_the_collector_is_on_while_a_json_command_runs_and_after_any_command(lab
     (["demo"], "demo"),
     (["--config", "demo", "watch", "http://x/"], "watch"),  # "demo" is the config file's name here
     (["--config=c.toml", "lab", "--port", "0"], "lab"),
+    (["--conf", "lab", "watch", "http://x/"], "watch"),  # an abbreviation argparse accepts
     (["--help", "demo"], None),  # the top-level help lists every command
     (["nosuch"], None),
     ([], None),

@@ -293,6 +293,17 @@ async def test_https_is_verified_even_after_a_redirect_from_http(raw, untrusted_
         assert "CERTIFICATE_VERIFY_FAILED" in items[-1].reason
 
 
+async def test_proxies_from_the_environment_are_used(raw, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", raw.url)  # the raw server plays the proxy
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    raw.reply(b"data: via the proxy\n\n", HOLD)
+    async with contextlib.aclosing(sse_feed("http://feeds.example.invalid/stream", **FAST)) as feed:
+        [event] = await take(feed, 1)
+    assert event.data == "via the proxy"
+    assert raw.requests[0].target == "http://feeds.example.invalid/stream"  # a proxy's absolute form
+
+
 async def test_too_many_redirects_is_final(raw):
     for _ in range(4):
         raw.reply(status="302 Found", headers=[("Location", "/again")])

@@ -109,6 +109,17 @@ def test_json_lines_read_messages_as_the_feed_does():
     assert [n for n in again if n] == list("bdefgj")
 
 
+def test_hostile_json_is_a_plain_event_or_a_time_of_0():
+    deep = '{"id":"d","topic":"t","x":' + "[" * 5000 + "]" * 5000 + "}"  # the decoder's recursion limit
+    huge = '{"id":"h","topic":"t","time":' + "1" * 400 + "}"  # an int no clock can show
+    events = [SseEvent("message", deep, "1"), SseEvent("message", huge, "2"),
+              SseEvent("message", '{"id":"n","topic":"t","time":-5}', "3")]
+    items = _items(events, _SeenIds(10))
+    lines = [json.loads(line) for line in json_lines(events, _SeenIds(10))]
+    assert items[0] is events[0] and lines[0] == {"event": "message", "data": deep, "id": "1"}
+    assert [item.time for item in items[1:]] == [line["time"] for line in lines[1:]] == [0, 0]
+
+
 def test_state_lines():
     assert state_line(FeedState("connecting")) == "feedview watch: connecting"
     assert state_line(FeedState("retrying", "HTTP 503 Service Unavailable", resume_at=0, attempt=2)) == (

@@ -206,3 +206,11 @@ async def test_the_app_turns_the_collector_back_on_after_its_first_frame(tmp_pat
             assert app.tabs is None
     finally:
         gc.enable()
+
+
+async def test_two_panels_added_at_once_share_one_tab_bar(lab, tmp_path):
+    app = FeedviewApp(welcome_path=tmp_path / "config.toml")
+    async with app.run_test():
+        await asyncio.gather(app.add_panel(events_panel(lab, "one")), app.add_panel(events_panel(lab, "two")))
+        assert len(app.query("#tabs")) == 1
+        assert [str(tab.label) for tab in app.tabs.query("Tab")] == ["● one", "● two"]

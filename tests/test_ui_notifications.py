@@ -234,3 +234,10 @@ async def test_plain_events_and_connection_states_show_in_the_panel():
         await wait_until(lambda: "retrying in 3 s: connection refused" in screen_text(app))
         script.put(FeedState("error", reason="HTTP 404 Not Found [/]"))
         await wait_until(lambda: "error: HTTP 404 Not Found [/]" in screen_text(app))
+
+
+def test_a_time_no_clock_can_show_is_shown_as_a_number():
+    from feedview.ui.screens.detail import when
+
+    assert when(10**15, 0) == "1e+15"
+    assert when(1_700_000_000, 1_700_000_060).endswith("(1m ago)")

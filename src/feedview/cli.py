@@ -176,7 +176,7 @@ def _command_in(argv: Sequence[str]) -> str | None:
     for arg in argv:
         if after_config:
             after_config = False
-        elif arg == "--config":
+        elif len(arg) > 2 and "--config".startswith(arg):  # argparse takes --conf, --c too
             after_config = True
         elif arg in ("--", "-h", "--help"):
             return None

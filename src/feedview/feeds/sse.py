@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, NamedTuple
+from urllib.request import getproxies  # (httpx imports it anyway)
 
 import httpx
 import msgspec
@@ -44,9 +45,9 @@ class Notification(NamedTuple):
     raw: Mapping[str, Any]  # the parsed message
 
     @property
-    def time(self) -> int:  # epoch seconds
+    def time(self) -> int:  # epoch seconds; 0 when absent or not a time
         value = self.raw.get("time", 0)
-        return value if type(value) is int else 0
+        return value if type(value) is int and 0 <= value <= MAX_EPOCH else 0
 
     @property
     def title(self) -> str:
@@ -76,6 +77,10 @@ class Notification(NamedTuple):
 SseItem = SseEvent | Notification | FeedState
 
 BATCH_BYTES = 16 * 1024
+MAX_EPOCH = 253_402_300_799  # 9999-12-31 23:59:59 UTC: a larger "time" is not a time
+# What a JSON decoder can raise on hostile data: msgspec raises RecursionError (not a
+# DecodeError) for nesting about a thousand levels deep.
+_UNDECODABLE = (msgspec.DecodeError, RecursionError)
 RETRY_AFTER_MAX_S = 86400.0  # a day: beyond that a Retry-After is a mistake, not a plan
 
 # ntfy's own control events: the stream is alive, nothing to show
@@ -214,6 +219,10 @@ async def sse_batches(
 
 
 def _new_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
+    if getproxies():
+        # proxies from the environment (HTTPS_PROXY, ...): httpx sets them up only when it
+        # builds the transports itself, so it does, verifying TLS from the start
+        return httpx.AsyncClient(timeout=timeout, verify=_tls_context())
     # http:// goes through a transport whose TLS context trusts nothing (it never does
     # TLS: https:// URLs, redirects included, are mounted on the verifying one)
     return httpx.AsyncClient(timeout=timeout, transport=httpx.AsyncHTTPTransport(verify=_TRUSTS_NOTHING),
@@ -386,7 +395,7 @@ def _items(events: list[SseEvent], seen: _SeenIds) -> list[SseItem]:
             continue
         try:
             obj = loads(data)
-        except msgspec.DecodeError:
+        except _UNDECODABLE:
             append(event)
             continue
         if type(obj) is not dict:
@@ -415,7 +424,7 @@ class _NtfyMessage(msgspec.Struct, gc=False):
     id: Annotated[str, msgspec.Meta(min_length=1)]
     topic: str
     event: str = "message"
-    time: int = 0
+    time: Annotated[int, msgspec.Meta(ge=0, le=MAX_EPOCH)] = 0
     title: str = ""
     message: str = ""
     priority: Annotated[int, msgspec.Meta(ge=1, le=5)] = 3
@@ -463,7 +472,7 @@ def json_lines(events: list[Event], seen: _SeenIds) -> list[bytes]:
         if data[:1] == "{":
             try:
                 message = decode_ntfy(data)
-            except msgspec.DecodeError:
+            except _UNDECODABLE:
                 line = _json_line(event, seen)
             else:
                 if message.event != "message":
@@ -488,7 +497,7 @@ def _json_line(event: Event, seen: _SeenIds) -> bytes | None:
     event_type, data, last_event_id = event
     try:
         obj = _decode_any(data)
-    except msgspec.DecodeError:
+    except _UNDECODABLE:
         obj = None
     if type(obj) is not dict:
         return _encode({"event": event_type, "data": data, "id": last_event_id})
@@ -511,7 +520,7 @@ def _json_line(event: Event, seen: _SeenIds) -> bytes | None:
     click = get("click")
     return _encode(_WatchLine(
         event_type, data, last_event_id, message_id,
-        when if type(when) is int else 0,
+        when if type(when) is int and 0 <= when <= MAX_EPOCH else 0,
         topic,
         title if type(title) is str else "",
         message if type(message) is str else "",

@@ -7,6 +7,7 @@ Panel modules are imported when a panel is added, after the first frame.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import time
@@ -84,6 +85,7 @@ class FeedviewApp(App[int]):
             self.open_feed = feeds
         self.resources = contextlib.ExitStack()  # the demo's lab lives here until exit
         self._panel_count = 0
+        self._tab_bar_lock = asyncio.Lock()
 
     def open_feed(self, config: PanelConfig, **overrides: Any) -> AsyncIterator[Any]:
         """A fresh feed for this panel config (feed modules and httpx load with the first panel)."""
@@ -173,13 +175,9 @@ class FeedviewApp(App[int]):
         container = self.query_one("#panels")
         await container.query("#welcome, #empty").remove()
         await container.mount(panel)
-        from .tabs import PanelTabs, Tab
+        from .tabs import Tab
 
-        tabs = self.tabs
-        if tabs is None:
-            tabs = PanelTabs(id="tabs")
-            tabs.can_focus = False
-            await self.mount(tabs, before=container)
+        tabs = await self._tab_bar()
         await tabs.add_tab(Tab(panel.label(), id=f"tab-{number}"))
         if activate:
             tabs.active = f"tab-{number}"
@@ -187,6 +185,18 @@ class FeedviewApp(App[int]):
         self._focus_active()
         self.call_after_refresh(self._focus_active)  # again once laid out, if it was too early
         return panel
+
+    async def _tab_bar(self) -> PanelTabs:
+        """The tab bar, mounted by whichever add_panel needs it first (two may run at once)."""
+        from .tabs import PanelTabs
+
+        async with self._tab_bar_lock:
+            tabs = self.tabs
+            if tabs is None:
+                tabs = PanelTabs(id="tabs")
+                tabs.can_focus = False
+                await self.mount(tabs, before=self.query_one("#panels"))
+            return tabs
 
     def _panel_for_tab(self, tab_id: str | None) -> FeedPanel | None:
         if not tab_id or not self.query("#panels"):  # none yet, or shutting down
@@ -280,8 +290,6 @@ class FeedviewApp(App[int]):
         number = panel.id.removeprefix("panel-")
         # Cancel the feed's worker first and let aclosing close the generator (and its
         # connection) before the DOM work of removing the panel, which takes a while.
-        import asyncio
-
         cancelled = self.workers.cancel_node(panel.view)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(w.wait() for w in cancelled), return_exceptions=True), 0.5)
@@ -329,8 +337,6 @@ class FeedviewApp(App[int]):
             self.run_worker(self._open_demo(), group="demo", exclusive=True)
 
     async def _open_demo(self) -> None:
-        import asyncio
-
         from ..commands.demo import demo_lab, demo_panels
 
         container = self.query_one("#panels")

@@ -27,7 +27,10 @@ def when(epoch: float | None, now: float) -> str:
         return ""
     from ..notifications import relative_time
 
-    stamp = datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        stamp = datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):  # beyond what the platform's clock can show
+        return f"{epoch:g}"
     age = relative_time(epoch, now)
     return f"{stamp} ({'just now' if age == 'now' else age + ' ago'})"
 
