@@ -193,6 +193,9 @@ async def test_urgent_notifications_toast_and_ring_the_bell():
         await wait_until(lambda: bool(bells))
         toast = list(app._notifications)[-1]
         assert toast.title == "[b]disk full[/b]" and toast.message == "db-1 at 99%" and not toast.markup
+        script.put(note(3, priority=4, title="again"))  # another toast, but the bell rang just now
+        await wait_until(lambda: list(app._notifications)[-1].title == "again")
+        assert len(bells) == 1
 
 
 async def test_cursor_moves_and_stays_on_its_item_while_new_ones_arrive():

@@ -15,6 +15,7 @@ disconnects. Knobs (query parameters) are listed in ENDPOINTS and below.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import string
@@ -114,7 +115,8 @@ async def _plain(send, status: int, body: bytes = b"", ctype: bytes = b"applicat
 
 
 async def _stream(state: LabState, receive, send, body) -> None:
-    """Send a 200 event stream written by body(write) until it returns or the client leaves."""
+    """Send a 200 event stream written by body(write) until it returns, the client leaves
+    or the lab shuts down (then the stream ends cleanly, as on a server restart)."""
     state.stream_opened()
     try:
         await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
@@ -124,19 +126,25 @@ async def _stream(state: LabState, receive, send, body) -> None:
 
         async def writer() -> None:
             await body(write)
-            await send({"type": "http.response.body", "body": b""})
 
         async def left() -> None:
             while (await receive())["type"] != "http.disconnect":
                 pass
 
-        tasks = [asyncio.ensure_future(writer()), asyncio.ensure_future(left())]
+        async def stopped() -> None:
+            while not state.stopping():
+                await asyncio.sleep(0.05)
+
+        tasks = [asyncio.ensure_future(writer()), asyncio.ensure_future(left()), asyncio.ensure_future(stopped())]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks[1].cancelled():  # the client is still there: end the body
+            with contextlib.suppress(OSError):
+                await send({"type": "http.response.body", "body": b""})
     finally:
         state.stream_closed()
 

@@ -52,7 +52,9 @@ def _server(config: LabConfig, state: LabState) -> uvicorn.Server:
         timeout_graceful_shutdown=0.2,
         timeout_keep_alive=30,
     )
-    return uvicorn.Server(uv_config)
+    server = uvicorn.Server(uv_config)
+    state.stopping = lambda: server.should_exit
+    return server
 
 
 def _base_url(sock: socket.socket) -> str:

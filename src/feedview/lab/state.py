@@ -48,6 +48,8 @@ class LabState:
         self.open_streams = 0
         self.disconnects = 0
         self.counters: dict[str, int] = {}
+        # True once the server is shutting down: open streams then end, as on a server restart
+        self.stopping: Callable[[], bool] = lambda: False
 
     def record_request(self, rec: RequestRecord) -> None:
         with self._cond:

@@ -27,6 +27,7 @@ from .panel import FRAME_S, FeedPanel
 from .safe import clean_line
 
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
+BELL_EVERY_S = 10.0  # urgent notifications toast each time, but ring the bell at most this often
 PRIORITY_ICONS = {5: "‼", 4: "!", 3: "•", 2: "↓", 1: "·"}
 PRIORITY_STYLES = {5: "notifications--p5", 4: "notifications--p4", 3: "notifications--time",
                    2: "notifications--low", 1: "notifications--low"}
@@ -92,6 +93,7 @@ class NotificationView(LineList, can_focus=True):
         self._last_feed_state: FeedState | None = None
         self._shown_seq = 0  # newest item number already accounted for on screen
         self._urgent: list[Any] = []
+        self._last_bell = -BELL_EVERY_S
         self._flush_pending = False
         self._detail_pending = False
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
@@ -177,7 +179,10 @@ class NotificationView(LineList, can_focus=True):
             message = f"{message}\n(+{len(urgent) - 1:,} more urgent)"
         severity = "error" if priority_of(newest) == 5 else "warning"
         self.app.notify(message, title=title, severity=severity, markup=False)
-        self.app.bell()
+        now = time.monotonic()
+        if now - self._last_bell >= BELL_EVERY_S:  # a busy alert topic would ring non-stop
+            self._last_bell = now
+            self.app.bell()
 
     def _detail_text(self) -> Text:
         detail = Text(f"{self.received:,} received", style="dim")
