@@ -225,7 +225,7 @@ def _new_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=timeout, verify=_tls_context())
     # http:// goes through a transport whose TLS context trusts nothing (it never does
     # TLS: https:// URLs, redirects included, are mounted on the verifying one)
-    return httpx.AsyncClient(timeout=timeout, transport=httpx.AsyncHTTPTransport(verify=_TRUSTS_NOTHING),
+    return httpx.AsyncClient(timeout=timeout, transport=httpx.AsyncHTTPTransport(verify=_trusts_nothing()),
                              mounts={"https://": _VerifyingTransport()})
 
 
@@ -246,7 +246,9 @@ class _VerifyingTransport(httpx.AsyncBaseTransport):
             await self._transport.aclose()
 
 
-_TRUSTS_NOTHING = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, against no CA at all
+@functools.cache
+def _trusts_nothing() -> ssl.SSLContext:
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, against no CA at all
 
 
 @functools.cache

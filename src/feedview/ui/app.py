@@ -147,10 +147,7 @@ class FeedviewApp(App[int]):
         gc.enable()
 
     def _focus_active(self) -> None:
-        tabs = self.tabs
-        if tabs is None:  # no panel yet, or shutting down
-            return
-        panel = self._panel_for_tab(tabs.active)
+        panel = self._panel_for_tab(self._active_tab)
         if panel is None or (self.focused and panel in self.focused.ancestors_with_self):
             return
         if self.layout_mode == "grid" and self.current_panel() is not None and self.focused is not None:
@@ -162,6 +159,11 @@ class FeedviewApp(App[int]):
         """The tab bar, once there has been a panel."""
         found = self.query("#tabs")
         return found.first() if found else None
+
+    @property
+    def _active_tab(self) -> str | None:
+        tabs = self.tabs
+        return tabs.active if tabs is not None else None
 
     @property
     def panels(self) -> list[FeedPanel]:
@@ -213,13 +215,12 @@ class FeedviewApp(App[int]):
             if isinstance(node, FeedPanel):
                 return node
             node = node.parent
-        tabs = self.tabs
-        return self._panel_for_tab(tabs.active) if tabs is not None else None
+        return self._panel_for_tab(self._active_tab)
 
     def _arrange(self) -> None:
         panels = self.panels
         tabs = self.tabs
-        active = self._panel_for_tab(tabs.active) if tabs is not None else None
+        active = self._panel_for_tab(self._active_tab)
         container = self.query_one("#panels")
         grid = self.layout_mode == "grid"
         container.set_classes(f"-{self.layout_mode}")
