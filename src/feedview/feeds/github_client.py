@@ -12,7 +12,6 @@ import asyncio
 import functools
 import json
 import os
-import re
 import shutil
 import ssl
 import subprocess
@@ -24,13 +23,12 @@ from typing import Any
 import httpx
 
 from .. import __version__
+from ..text import one_line
 from .state import FeedState
 
 DEFAULT_BASE_URL = "https://api.github.com"
 UNAUTHENTICATED_NOTE = "no token: GitHub allows 60 requests an hour"
 API_VERSION = "2022-11-28"
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
 class GitHubError(Exception):
@@ -132,12 +130,6 @@ def origin_of(url: str | httpx.URL) -> tuple[str, str, int | None]:
     parsed = httpx.URL(url)
     default = {"http": 80, "https": 443}.get(parsed.scheme)
     return parsed.scheme, parsed.host, parsed.port or default
-
-
-def one_line(text: str, limit: int = 200) -> str:
-    """Untrusted server text made safe for one line of a terminal."""
-    text = _CONTROL.sub(" ", str(text)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class GitHubClient:

@@ -16,7 +16,6 @@ import random
 import socket
 import ssl
 import time
-import unicodedata
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -24,6 +23,7 @@ from typing import Any, Literal
 import httpx
 
 from .. import __version__
+from ..text import one_line
 from .check_history import CheckHistory
 from .conditions import Condition, Response, parse_condition
 
@@ -329,9 +329,5 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
 
 
 def _clean(text: str | None, limit: int = 160) -> str | None:
-    """Network text made safe for one line of a terminal: no control characters, bounded."""
-    if text is None:
-        return None
-    printable = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
-    single = " ".join(printable.split())
-    return single if len(single) <= limit else single[: limit - 1] + "…"
+    """Network text made safe for one line of a terminal, and bounded."""
+    return None if text is None else one_line(text, limit)

@@ -28,6 +28,7 @@ import httpx
 import msgspec
 
 from .eventstream import DEFAULT_MAX_SIZE, Event, EventStreamDecoder, EventStreamError, SseEvent
+from ..text import one_line as _safe
 from .state import FeedState
 
 
@@ -347,11 +348,6 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out: {text}"
     return f"connection lost: {text}"
-
-
-def _safe(text: str) -> str:
-    """Untrusted text for one human line: no control characters."""
-    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 class _SeenIds:

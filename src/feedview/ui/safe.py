@@ -1,8 +1,8 @@
-"""The one place where text from the network becomes something we may render.
+"""Network text as something the UI may render: cleaned, then only ever `rich.text.Text`.
 
-Textual parses markup in plain strings and passes ESC straight to the terminal,
-so feed text is (1) stripped of C0 controls except newline and tab, DEL and C1
-controls, and (2) only ever wrapped in `rich.text.Text`, never in a markup string.
+Textual parses markup in plain strings and passes ESC straight to the terminal, so
+feed text goes through `feedview.text` (the one sanitizer: controls, bidi and
+zero-width characters out) and is wrapped in `Text`, never in a markup string.
 """
 
 from __future__ import annotations
@@ -10,18 +10,9 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 
-_CONTROLS = {c: None for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if c not in (0x09, 0x0A)}
-_CONTROLS_ONE_LINE = {**_CONTROLS, 0x09: " ", 0x0A: " ", 0x0D: " "}
+from ..text import clean, clean_line, redact_url
 
-
-def clean(value: object) -> str:
-    """The text with every control character that could drive the terminal removed."""
-    return str(value).translate(_CONTROLS)
-
-
-def clean_line(value: object) -> str:
-    """As `clean`, and on one line (newlines and tabs become spaces)."""
-    return str(value).translate(_CONTROLS_ONE_LINE)
+__all__ = ["clean", "clean_line", "redact_url", "safe_text"]
 
 
 def safe_text(value: object, style: str | Style = "", *, one_line: bool = False) -> Text:
