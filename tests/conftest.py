@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from feedview.lab import Lab, LabConfig, start_lab
+from servers import ScriptedServer
+from servers import wait_until as _wait_until
 
 
 @pytest.fixture
@@ -31,10 +31,14 @@ def make_lab():
         yield factory
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, message: str = "") -> None:
-    """Wait on a condition with a deadline (never a bare sleep as synchronisation)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for: {message or predicate}")
-        await asyncio.sleep(0.01)
+@pytest.fixture
+async def raw():
+    """A ScriptedServer (tests/servers.py) on a free loopback port: `raw.reply(b"data: a\\n\\n", HOLD)`."""
+    async with ScriptedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def wait_until():
+    """`await wait_until(predicate, timeout, message)`: a condition with a deadline, never a bare sleep."""
+    return _wait_until

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from test_github_walker import RawServer
+from servers import RouteServer
 
 from feedview.lab import start_lab
 
@@ -64,7 +64,7 @@ def test_bad_per_page_is_a_usage_error():
 async def test_waits_are_reported_on_stderr():
     answers = iter([(429, {"Retry-After": "0"}, {"message": "slow down"}),
                     (200, {}, [{"id": 1, "name": "x", "full_name": "mona/x"}])])
-    async with RawServer({"/users/mona/repos?per_page=30": lambda: next(answers)}) as server:
+    async with RouteServer({"/users/mona/repos?per_page=30": lambda: next(answers)}) as server:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "feedview.cli", "repos", "mona", "--base-url", server.base_url, "--token", "t",
             "--json", stdout=subprocess.PIPE, stderr=subprocess.PIPE)

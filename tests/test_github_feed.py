@@ -6,7 +6,7 @@ import time
 from contextlib import aclosing
 
 import pytest
-from conftest import wait_until
+from servers import wait_until
 
 from feedview.feeds.github import (EtagCache, GitHubError, Repo, RepoPage, iter_repos, prefetch, refresh_repo_page,
                                    repo_pages)

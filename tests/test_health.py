@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from conftest import wait_until
+from servers import wait_until
 
 from feedview.feeds.conditions import ConditionError
 from feedview.feeds.health import HealthCheck, HealthSample, health_feed

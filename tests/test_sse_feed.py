@@ -14,8 +14,8 @@ import trustme
 from feedview.feeds.sse import Notification, SseEvent, Tuning, _backoff, sse_feed
 from feedview.feeds.state import FeedState
 
-from conftest import wait_until
-from test_sse_rules import FAST, HOLD, RawServer, raw, take  # noqa: F401  (raw is a fixture)
+from servers import wait_until
+from servers import FAST, HOLD, ScriptedServer, take
 
 
 async def collect(feed, until, timeout: float = 5.0) -> list:
@@ -118,7 +118,7 @@ async def test_content_type_is_matched_without_case_or_parameters(raw):
 
 
 async def test_unreachable_server_is_retried():
-    async with RawServer() as gone:
+    async with ScriptedServer() as gone:
         url = gone.url
     async with contextlib.aclosing(sse_feed(url, **FAST)) as feed:
         items = await collect(feed, lambda got: retrying(got) and got[-1].attempt == 2)
@@ -256,7 +256,7 @@ async def test_headers_go_to_the_stream(raw):
 
 
 async def test_headers_follow_a_redirect_on_the_same_origin_only(raw):
-    async with RawServer() as other:
+    async with ScriptedServer() as other:
         other.reply(b"data: elsewhere\n\n")
         raw.reply(status="307 Temporary Redirect", headers=[("Location", "/moved")])
         raw.reply(b"data: here\n\n")
@@ -283,7 +283,7 @@ def untrusted_tls() -> ssl.SSLContext:
 
 @pytest.mark.parametrize("via_redirect", [False, True])
 async def test_https_is_verified_even_after_a_redirect_from_http(raw, untrusted_tls, via_redirect):
-    async with RawServer(tls=untrusted_tls) as secure:
+    async with ScriptedServer(tls=untrusted_tls) as secure:
         secure.reply(b"data: never\n\n")
         raw.reply(status="302 Found", headers=[("Location", secure.url + "/stream")])
         url = raw.url if via_redirect else secure.url

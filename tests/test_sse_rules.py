@@ -9,129 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 import time
-from collections import deque
-from dataclasses import dataclass, field
 
 import pytest
 
 from feedview.feeds.eventstream import EventStreamDecoder, EventStreamError
 from feedview.feeds.sse import Notification, SseEvent, sse_feed
 from feedview.feeds.state import FeedState
-
-SSE = [("Content-Type", "text/event-stream")]
-FAST = {"reconnect_s": 0.01, "backoff_max_s": 0.02}
-
-
-class Gate:
-    """A point in a script where the server waits until the test opens it."""
-
-    def __init__(self) -> None:
-        self.event = asyncio.Event()
-
-    def open(self) -> None:
-        self.event.set()
-
-
-HOLD = object()  # keep the connection open until the client leaves
-
-
-@dataclass
-class Reply:
-    status: str = "200 OK"
-    headers: list[tuple[str, str]] = field(default_factory=lambda: list(SSE))
-    steps: tuple = ()
-
-
-@dataclass
-class Seen:
-    target: str
-    headers: dict[str, str]
-
-
-class RawServer:
-    """An HTTP/1.1 server that writes exactly the bytes a test scripts.
-
-    Bodies are delimited by closing the connection, so nothing (no chunked
-    framing) stands between the script and the client's parser. Once the scripts
-    run out, each connection is answered 204.
-    """
-
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
-        self.tls = tls  # serve https with this context
-        self.replies: deque[Reply] = deque()
-        self.requests: list[Seen] = []
-        self.disconnects = 0
-        self.server: asyncio.Server | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.sockets[0].getsockname()[:2]
-        return f"{'https' if self.tls else 'http'}://{host}:{port}"
-
-    def reply(self, *steps, status: str = "200 OK", headers: list[tuple[str, str]] | None = None) -> None:
-        self.replies.append(Reply(status, list(SSE) if headers is None else headers, steps))
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            request_line, *lines = head.decode("latin-1").split("\r\n")
-            headers = {}
-            for line in lines:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            self.requests.append(Seen(request_line.split()[1], headers))
-            reply = self.replies.popleft() if self.replies else Reply("204 No Content", [], ())
-            extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers)
-            writer.write(f"HTTP/1.1 {reply.status}\r\n{extra}Connection: close\r\n\r\n".encode("latin-1"))
-            for step in reply.steps:
-                if isinstance(step, bytes):
-                    writer.write(step)
-                    await writer.drain()
-                elif isinstance(step, Gate):
-                    await step.event.wait()
-                elif step is HOLD:
-                    await reader.read()  # b"" once the client has closed its end
-            writer.close()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self.disconnects += 1
-
-    async def __aenter__(self) -> "RawServer":
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.server.wait_closed(), 2)
-
-
-@pytest.fixture
-async def raw():
-    async with RawServer() as server:
-        yield server
-
-
-async def take(feed, count: int, timeout: float = 5.0) -> list:
-    """The next `count` events (not states) from feed, with a deadline."""
-    got: list = []
-
-    async def run() -> None:
-        async for item in feed:
-            if not isinstance(item, FeedState):
-                got.append(item)
-                if len(got) == count:
-                    return
-            elif item.final:
-                return
-
-    await asyncio.wait_for(run(), timeout)
-    return got
-
+from servers import FAST, HOLD, Gate, take
 
 async def events_of(url: str, count: int, **options) -> list[SseEvent]:
     async with contextlib.aclosing(sse_feed(url, **{**FAST, **options})) as feed:

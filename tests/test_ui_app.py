@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import wait_until
+from servers import wait_until
 from feedview.config import PanelConfig
 from feedview.ui.app import FeedviewApp
 from feedview.ui.notifications import NotificationView

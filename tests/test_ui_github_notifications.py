@@ -8,7 +8,7 @@ import webbrowser
 import httpx
 import pytest
 
-from conftest import wait_until
+from servers import wait_until
 from feedview.config import ConfigError, PanelConfig, panel_from_table
 from feedview.ui.app import FeedviewApp
 from feedview.ui.github_notifications import ThreadList

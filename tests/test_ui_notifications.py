@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import wait_until
+from servers import wait_until
 from feedview.config import PanelConfig
 from feedview.feeds.sse import Notification, SseEvent
 from feedview.feeds.state import FeedState

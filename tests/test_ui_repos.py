@@ -6,7 +6,7 @@ import webbrowser
 
 import pytest
 
-from conftest import wait_until
+from servers import wait_until
 from feedview.config import PanelConfig
 from feedview.ui.app import FeedviewApp
 from feedview.ui.repos import RepoTable

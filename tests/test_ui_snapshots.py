@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conftest import wait_until
+from servers import wait_until
 from feedview.config import PanelConfig
 from feedview.feeds.state import FeedState
 from feedview.ui.app import FeedviewApp

@@ -1,0 +1,143 @@
+"""HTTP plumbing every feed shares: TLS contexts, and response bodies read within bounds.
+
+httpx decodes `Content-Encoding` without a size limit and accepts stacked
+encodings, so a 2 KB `gzip, gzip` body can expand to gigabytes inside one read.
+Feeds therefore read the raw bytes and decode them here, a bounded slice at a
+time: `decoded_chunks` never hands out more than `max_chunk` bytes at once, and
+`read_body` stops at a byte cap. Only `gzip` and `deflate` are accepted, one at
+a time (feeds ask for no more: see ACCEPT_ENCODING); anything else is an error
+the feed reports, never a decoder that runs away.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import zlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import msgspec
+
+ACCEPT_ENCODING = "gzip, deflate"  # what feeds that poll ask for (event streams ask for identity)
+DEFAULT_MAX_CHUNK = 64 * 1024  # most decoded bytes handed out at once
+
+
+class BodyError(Exception):
+    """A body that cannot be read within its bounds; str() is one line for a human."""
+
+
+class BodyTooLarge(BodyError):
+    pass
+
+
+class NotJson(BodyError):
+    pass
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The one verifying TLS context of the process: loading the CA bundle takes ~50 ms of
+    CPU, which each feed (and each of hundreds of health checks) would otherwise pay again."""
+    return httpx.create_ssl_context()
+
+
+@functools.cache
+def trusts_nothing() -> ssl.SSLContext:
+    """A context that verifies against no CA at all: for transports that only ever speak
+    plain http (so a plain-http client never loads the CA bundle)."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+def content_codings(response: httpx.Response) -> list[str]:
+    """The response's content codings, outermost last, `identity` left out."""
+    values = response.headers.get_list("content-encoding", split_commas=True)
+    return [v.strip().lower() for v in values if v.strip() and v.strip().lower() != "identity"]
+
+
+class _Inflater:
+    """gzip or deflate (zlib-wrapped, or raw as some servers send it), decoded in bounded steps."""
+
+    def __init__(self, coding: str) -> None:
+        self.coding = coding
+        self.raw_fallback = coding == "deflate"
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if coding in ("gzip", "x-gzip") else zlib.MAX_WBITS)
+
+    def decompress(self, data: bytes, max_chunk: int) -> bytes:
+        try:
+            return self._z.decompress(data, max_chunk)
+        except zlib.error as exc:
+            if self.raw_fallback:
+                self.raw_fallback = False
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self.decompress(data, max_chunk)
+            raise BodyError(f"the {self.coding} body is corrupt ({exc})") from None
+        finally:
+            self.raw_fallback = False
+
+    @property
+    def unconsumed(self) -> bytes:
+        return self._z.unconsumed_tail
+
+    @property
+    def eof(self) -> bool:
+        return self._z.eof
+
+
+async def decoded_chunks(response: httpx.Response, *, max_chunk: int = DEFAULT_MAX_CHUNK) -> AsyncIterator[bytes]:
+    """The response body as it arrives, its content coding undone, in pieces of at most
+    `max_chunk` bytes (however small the compressed input). Raises BodyError for a coding
+    other than one gzip or deflate, or a corrupt body; httpx's own errors pass through."""
+    codings = content_codings(response)
+    if len(codings) > 1:
+        raise BodyError(f"the server stacked content encodings ({', '.join(codings)[:60]}); one is the most accepted")
+    if codings and codings[0] not in ("gzip", "x-gzip", "deflate"):
+        raise BodyError(f"the server sent an encoding that was not asked for ({codings[0][:30]})")
+    if not codings:
+        async for raw in response.aiter_raw():
+            for at in range(0, len(raw), max_chunk):
+                yield raw[at : at + max_chunk]
+        return
+    inflater = _Inflater(codings[0])
+    async for raw in response.aiter_raw():
+        data = raw
+        while data and not inflater.eof:
+            piece = inflater.decompress(data, max_chunk)
+            data = inflater.unconsumed
+            if piece:
+                yield piece
+        if inflater.eof:
+            return  # what follows a complete gzip member is not part of the body
+
+
+async def read_body(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes:
+    """The whole decoded body, at most `limit` bytes. Beyond that: the first `limit` bytes
+    when `truncate`, else BodyTooLarge (read no further either way)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in decoded_chunks(response, max_chunk=min(DEFAULT_MAX_CHUNK, limit + 1)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            if truncate:
+                return b"".join(chunks)[:limit]
+            raise BodyTooLarge(f"the response is larger than {_size(limit)}")
+    return b"".join(chunks)
+
+
+_decode_json = msgspec.json.Decoder().decode
+
+
+def loads_json(data: bytes | str) -> Any:
+    """JSON from the network: NotJson for anything that is not plain, finite JSON, however
+    hostile (nesting thousands deep, numbers beyond a float or 64 bits, NaN, Infinity)."""
+    try:
+        return _decode_json(data)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(" - at ")[0][:80]
+        raise NotJson(f"not valid JSON: {reason}") from None
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1 << 20)} MiB" if limit >= 1 << 20 else f"{limit // 1024} KiB"
