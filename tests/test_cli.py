@@ -42,6 +42,12 @@ def test_each_subcommand_has_help(name):
         ("repos",),
         ("repos", "x", "--direction", "up"),
         ("lab", "--port", "70000"),
+        ("watch", "http://[bad"),
+        ("watch", "http://host:99999/sse"),
+        ("watch", "http://300.1.1.1/sse"),
+        ("health", "http://ok.example/", "http://a b/"),
+        ("repos", "x", "--base-url", "https://:8/"),
+        ("notifications", "--base-url", "http://-host-/"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(args):
@@ -164,3 +170,10 @@ def test_the_parser_is_built_for_the_named_command_only(argv, command):
     if command is not None:
         full, lean = build_parser().parse_args(argv), build_parser(command).parse_args(argv)
         assert vars(full) == vars(lean)
+
+
+def test_a_malformed_url_is_named_with_its_credentials_redacted():
+    result = feedview("watch", "http://admin:hunter2@[bad/sse")
+    assert result.returncode == 2
+    assert "hunter2" not in result.stderr
+    assert "'http://***@[bad/sse' is not a valid URL" in result.stderr

@@ -92,6 +92,10 @@ def test_no_default_config_means_none_but_a_missing_explicit_file_is_an_error(tm
     [
         ('kind = "notifications"\nurl = "ftp://x"', r"panel 1 \(notifications\): key 'url': expected an http"),
         ('kind = "notifications"', r"panel 1 \(notifications\): missing key 'url'"),
+        ('kind = "notifications"\nurl = "http://[bad/sse"', r"key 'url': 'http://\[bad/sse' is not a valid URL"),
+        ('kind = "notifications"\nurl = "https://u:secret@ntfy.sh:99999/t"', r"key 'url': 'https://\*\*\*@ntfy.sh:99999/t'"),
+        ('kind = "repos"\nowner = "me"\nbase_url = "http://300.1.1.1/api"', r"key 'base_url': .*not an IPv4 address"),
+        ('kind = "health"\n[[panel.check]]\nurl = "http://a b/"', r"check 1: key 'url': .*space"),
         ('kind = "notifications"\nurl = "https://x/sse"\nhistory = 0', r"key 'history': expected at least 1"),
         ('kind = "notifications"\nurl = "https://x/sse"\nidle_timeout = "soon"',
          r"key 'idle_timeout': expected a number of seconds"),

@@ -70,8 +70,11 @@ def _condition(text: str) -> str:
 
 
 def _http_url(text: str) -> str:
-    if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1]) == 0:
-        raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
+    from .urls import http_url_problem
+
+    problem = http_url_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

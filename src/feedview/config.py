@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .urls import http_url_problem
+
 PanelKind = Literal["notifications", "repos", "health", "github-notifications"]
 Layout = Literal["tabs", "grid"]
 
@@ -180,11 +182,6 @@ def _check_type(value: Any, expected: tuple[tuple[type, ...], str]) -> str | Non
     return None
 
 
-def _is_http_url(value: str) -> bool:
-    scheme, sep, rest = value.partition("://")
-    return bool(sep) and scheme in ("http", "https") and bool(rest)
-
-
 def _is_repo_name(value: str) -> bool:
     import re
 
@@ -234,24 +231,24 @@ def panel_from_table(table: dict[str, Any], where: str = "panel") -> PanelConfig
         url = options.get("url")
         if url is None:
             raise ConfigError(f"{where}: missing key 'url' (the SSE stream's http(s) URL)")
-        if not _is_http_url(url):
-            raise ConfigError(f"{where}: key 'url': expected an http:// or https:// URL, got {url!r}")
+        if problem := http_url_problem(url):
+            raise ConfigError(f"{where}: key 'url': {problem}")
     elif kind == "repos":
         if not any(options.get(k) for k in ("owner", "mine", "search")):
             raise ConfigError(f"{where}: give one of the keys 'owner', 'mine = true' or 'search'")
-        if "base_url" in options and not _is_http_url(options["base_url"]):
-            raise ConfigError(f"{where}: key 'base_url': expected an http:// or https:// URL")
+        if "base_url" in options and (problem := http_url_problem(options["base_url"])):
+            raise ConfigError(f"{where}: key 'base_url': {problem}")
     elif kind == "github-notifications":
         repo = options.get("repo")
         if repo is not None and not _is_repo_name(repo):
             raise ConfigError(f"{where}: key 'repo': expected OWNER/REPO, got {repo!r}")
-        if "base_url" in options and not _is_http_url(options["base_url"]):
-            raise ConfigError(f"{where}: key 'base_url': expected an http:// or https:// URL")
+        if "base_url" in options and (problem := http_url_problem(options["base_url"])):
+            raise ConfigError(f"{where}: key 'base_url': {problem}")
     elif kind == "health":
         checks = [_check_from_table(c, f"{where}: check {i + 1}") for i, c in enumerate(table.get("check", []))]
         for url in options.get("urls", []):
-            if not _is_http_url(url):
-                raise ConfigError(f"{where}: key 'urls': expected http:// or https:// URLs, got {url!r}")
+            if problem := http_url_problem(url):
+                raise ConfigError(f"{where}: key 'urls': {problem}")
         if not checks and not options.get("urls"):
             raise ConfigError(f"{where}: missing key 'urls' (or [[panel.check]] tables)")
         if options.get("urls"):
@@ -285,6 +282,8 @@ def _check_from_table(table: Any, where: str) -> dict[str, Any]:
                 raise ConfigError(f"{where}: key '{key}': expected {problem}, got {value!r}")
     if "url" not in table:
         raise ConfigError(f"{where}: missing key 'url'")
+    if problem := http_url_problem(table["url"]):
+        raise ConfigError(f"{where}: key 'url': {problem}")
     try:
         HealthCheck(**table)
     except (ValueError, TypeError) as exc:
