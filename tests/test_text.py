@@ -67,3 +67,10 @@ def test_json_output_escapes_what_a_terminal_must_not_see_raw():
     for raw in ("\u202e", "\u200b", "\x7f", "\x85", "\u2028"):
         assert raw.encode() not in escaped
     assert escape_json_bytes(b'{"a":"plain"}') == b'{"a":"plain"}'
+
+
+def test_every_cleaned_text_hides_url_credentials():
+    for cleaned in (clean("see http://admin:hunter2@host/x"), clean_line("see http://admin:hunter2@host/x"),
+                    one_line("see http://admin:hunter2@host/x")):
+        assert cleaned == "see http://***@host/x"
+    assert clean_line("mail bob@example.com") == "mail bob@example.com"

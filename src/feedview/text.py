@@ -10,7 +10,7 @@ terminal, a toast, a window title, stderr or a `--json` line only through here:
   tag characters) are dropped: they can reorder or hide what a user reads, and a
   terminal counts their width differently from Textual;
 - lone surrogates (a JSON "\\ud800") are dropped: a terminal cannot encode them;
-- credentials in URLs (`http://user:password@host/`) become `***`.
+- credentials in URLs (`http://user:password@host/`) become `***`, in any text.
 
 Pure Python, no Textual or Rich: feeds, commands and the UI all use it.
 """
@@ -31,6 +31,8 @@ _FORMAT = (
 _UNSAFE_IN_BLOCK = re.compile(f"\r\n?|[\u2028\u2029\x85]|[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f{_FORMAT}]")
 _UNSAFE_IN_LINE = re.compile(f"[\t\n\x0b\x0c\r\u2028\u2029\x85]|[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f{_FORMAT}]")
 _SPACES = re.compile(r"\s{2,}")
+# scheme://userinfo@ up to the authority's last @ (a raw @ inside the userinfo hides nothing)
+_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s]*@")
 
 
 def _in_block(found: re.Match[str]) -> str:
@@ -42,16 +44,20 @@ def _in_line(found: re.Match[str]) -> str:
 
 
 def clean(value: object) -> str:
-    """The text with nothing that could drive or confuse a terminal; newlines and tabs kept
-    (CR LF, CR and the Unicode line breaks become newlines)."""
+    """The text with nothing that could drive or confuse a terminal and no URL credentials;
+    newlines and tabs kept (CR LF, CR and the Unicode line breaks become newlines)."""
     text = value if type(value) is str else str(value)
-    return text if text.isprintable() else _UNSAFE_IN_BLOCK.sub(_in_block, text)
+    if not text.isprintable():
+        text = _UNSAFE_IN_BLOCK.sub(_in_block, text)
+    return _CREDENTIALS.sub(r"\1***@", text) if "@" in text else text
 
 
 def clean_line(value: object) -> str:
     """As `clean`, on one line: line breaks and tabs become spaces."""
     text = value if type(value) is str else str(value)
-    return text if text.isprintable() else _UNSAFE_IN_LINE.sub(_in_line, text)
+    if not text.isprintable():
+        text = _UNSAFE_IN_LINE.sub(_in_line, text)
+    return _CREDENTIALS.sub(r"\1***@", text) if "@" in text else text
 
 
 def one_line(value: object, limit: int = 200) -> str:
@@ -61,13 +67,10 @@ def one_line(value: object, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# scheme://userinfo@ up to the authority's last @ (a raw @ inside the userinfo hides nothing)
-_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#\s]*@")
-
-
 def redact_url(url: object) -> str:
-    """A URL to show: `http://user:password@host/` -> `http://***@host/`, cleaned."""
-    return clean_line(_CREDENTIALS.sub(r"\1***@", str(url)))
+    """A URL to show: `http://user:password@host/` -> `http://***@host/`, on one line (what
+    `clean_line` does to any text; the name says why it is called)."""
+    return clean_line(url)
 
 
 def redact(text: object, secrets: Iterable[str | None] = ()) -> str:
