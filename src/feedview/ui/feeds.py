@@ -79,6 +79,21 @@ def _github_token(options: dict[str, Any]) -> str | None:
     return resolve_token(token, options.get("base_url") or DEFAULT_BASE_URL)
 
 
+def _stream_name(url: str) -> str:
+    """A stream's name from its URL: the ntfy topic (`.../mytopic/sse?since=all` -> `mytopic`),
+    else the last part of its path, else its host."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "events"
+    segments = [s for s in parts.path.split("/") if s]
+    if segments and segments[-1] in ("sse", "json", "raw", "ws"):  # ntfy's subscribe endpoints
+        segments.pop()
+    return segments[-1] if segments else (parts.hostname or "events")
+
+
 def _health_checks(tables: list[dict[str, Any]]) -> list[Any]:
     from ..feeds.health import HealthCheck
 
@@ -89,8 +104,7 @@ def describe(config: PanelConfig) -> str:
     """A short default title for a panel without one."""
     options = config.options
     if config.kind == "notifications":
-        url = str(options.get("url", ""))
-        return url.rstrip("/").rsplit("/", 2)[-2 if url.endswith("/sse") else -1] or "events"
+        return _stream_name(str(options.get("url", "")))
     if config.kind == "repos":
         if options.get("search"):
             return f"search: {options['search']}"

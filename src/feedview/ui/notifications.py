@@ -131,6 +131,9 @@ class NotificationView(LineList, can_focus=True):
             await self.share_loop()
 
     def action_toggle_pause(self) -> None:
+        if self.panel.state.final and not self.paused:
+            self.app.bell()  # nothing to pause: "paused" over a dead feed would say it is alive
+            return
         self.paused = not self.paused
         if self.paused:
             self.panel.show_state(FeedState("paused", reason="space resumes"))

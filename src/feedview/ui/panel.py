@@ -25,6 +25,7 @@ from textual.worker import Worker
 from ..config import PanelConfig
 from ..feeds.state import FeedState
 from .feeds import describe
+from ..text import one_line
 from .safe import clean_line
 
 FRAME_S = 1 / 30  # updates are batched to this period: never one repaint per item
@@ -39,7 +40,7 @@ _STATE_ICONS = {
 def describe_state(state: FeedState, now: float, *, live_word: str = "live") -> str:
     """One line: what the connection is doing, with a live countdown where there is one."""
     icon = _STATE_ICONS.get(state.phase, "?")
-    reason = clean_line(state.reason)
+    reason = one_line(state.reason)
     if state.phase == "open":
         return f"{icon} {live_word}"
     if state.phase == "connecting":
@@ -47,13 +48,21 @@ def describe_state(state: FeedState, now: float, *, live_word: str = "live") -> 
     if state.phase == "paused":
         return f"{icon} paused{f': {reason}' if reason else ''}"
     if state.phase in ("retrying", "waiting") and state.resume_at is not None:
-        left = max(0, round(state.resume_at - now))
-        until = datetime.fromtimestamp(state.resume_at).strftime("%H:%M:%S")
+        left = max(0, round(min(state.resume_at - now, 10**9)))  # no feed waits that long; a bug must not crash
+        until = clock_time(min(state.resume_at, now + 10**9))
         verb = "retrying in" if state.phase == "retrying" else "waiting"
         when = f"{left} s" if state.phase == "retrying" else f"until {until} ({left} s)"
         return f"{icon} {verb} {when}{f': {reason}' if reason else ''}"
     words = {"retrying": "retrying", "waiting": "waiting", "closed": "closed", "error": "error"}
     return f"{icon} {words.get(state.phase, state.phase)}{f': {reason}' if reason else ''}"
+
+
+def clock_time(epoch: float) -> str:
+    """HH:MM:SS of an epoch time, or "?" beyond what the platform's clock can show."""
+    try:
+        return datetime.fromtimestamp(epoch).strftime("%H:%M:%S")
+    except (OverflowError, OSError, ValueError):
+        return "?"
 
 
 class PanelView:
