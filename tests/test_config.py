@@ -98,7 +98,7 @@ def test_no_default_config_means_none_but_a_missing_explicit_file_is_an_error(tm
         ('kind = "health"\n[[panel.check]]\nurl = "http://a b/"', r"check 1: key 'url': .*space"),
         ('kind = "notifications"\nurl = "https://x/sse"\nhistory = 0', r"key 'history': expected at least 1"),
         ('kind = "notifications"\nurl = "https://x/sse"\nidle_timeout = "soon"',
-         r"key 'idle_timeout': expected a number of seconds"),
+         r"key 'idle_timeout': expected a positive number of seconds, got 'soon'"),
         ('kind = "notifications"\nurl = "https://x/sse"\nheaders = { A = 1 }', r"key 'headers': expected a table of strings"),
         ('kind = "repos"\ntitle = "Mine"\nowner = "me"\nper_page = 500', r"panel 1 \(repos 'Mine'\): key 'per_page': expected 1 to 100"),
         ('kind = "repos"\nowner = "me"\norg = "yes"', r"key 'org': expected true or false"),

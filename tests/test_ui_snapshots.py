@@ -22,7 +22,7 @@ from servers import wait_until
 from feedview.config import PanelConfig
 from feedview.feeds.state import FeedState
 from feedview.ui.app import FeedviewApp
-from feedview.ui.feeds import open_feed
+from feedview.kinds import kind_of
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 SIZE = (120, 32)
@@ -35,10 +35,10 @@ def pinned_feeds(limit: int, pin: Callable[[Any, int], Any],
     an item that `pin` turns into None is left out. States: "open" ones pass, the
     others only as `pin_state` makes them (their times vary from run to run)."""
 
-    def feeds(config: PanelConfig, **overrides: Any) -> AsyncIterator[Any]:
+    def feeds(config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
         async def cut() -> AsyncIterator[Any]:
             taken = 0
-            async with contextlib.aclosing(open_feed(config, **overrides)) as feed:
+            async with contextlib.aclosing(kind_of(config.kind).open_feed({**config.options, **overrides}, batches)) as feed:
                 async for chunk in feed:
                     for item in chunk if isinstance(chunk, list) else [chunk]:  # batches or items
                         if isinstance(item, FeedState):

@@ -1,9 +1,10 @@
 """The TOML config: the dashboard's panels, each a feed and its options.
 
 A panel's keys are the keyword arguments of its feed function (sse_feed,
-repo_pages, health_feed), so every feed option has a config key; the schema
-below names them with their types, and any keyword a feed adds later is accepted
-too (read from the function's signature when the config is loaded).
+repo_pages, health_feed, notification_threads) and their tuning knobs; each kind's
+schema, a typed struct, is declared once in `feedview.kinds` (a test keeps it in
+step with the feeds' signatures). A bad file is one line naming the file, the panel
+and the key.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .urls import http_url_problem
+import msgspec
 
-PanelKind = Literal["notifications", "repos", "health", "github-notifications"]
+from .kinds import KINDS, kind_of
+
 Layout = Literal["tabs", "grid"]
 
 DEFAULT_HISTORY = 1000
@@ -31,7 +33,7 @@ class PanelConfig:
     `history` is how many entries a live panel keeps (a ring buffer).
     """
 
-    kind: PanelKind
+    kind: str  # a name in feedview.kinds.KINDS
     title: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     history: int = DEFAULT_HISTORY
@@ -76,219 +78,97 @@ urls = ["https://api.example.com/health"]
 interval = 5
 """
 
-# key -> (accepted Python types, what to say when the type is wrong)
-_Schema = dict[str, tuple[tuple[type, ...], str]]
-_STR = ((str,), "a string")
-_BOOL = ((bool,), "true or false")
-_INT = ((int,), "a whole number")
-_SECONDS = ((int, float), "a number of seconds")
-_TABLE = ((dict,), "a table of strings")
-_STR_LIST = ((list,), "a list of strings")
-
-_COMMON: _Schema = {"kind": _STR, "title": _STR}
-_SCHEMAS: dict[str, _Schema] = {
-    "notifications": {
-        "url": _STR, "headers": _TABLE, "last_event_id": _STR, "idle_timeout": _SECONDS,
-        "history": _INT,
-    },
-    "repos": {
-        "owner": _STR, "org": _BOOL, "mine": _BOOL, "search": _STR, "base_url": _STR,
-        "token": _STR, "token_env": _STR, "per_page": _INT, "sort": _STR, "direction": _STR,
-    },
-    "health": {
-        "urls": _STR_LIST, "check": ((list,), "a list of [[panel.check]] tables"),
-        "interval": _SECONDS, "timeout": _SECONDS, "history": _INT,
-    },
-    "github-notifications": {
-        "all": _BOOL, "participating": _BOOL, "repo": _STR, "base_url": _STR, "token": _STR,
-        "token_env": _STR, "per_page": _INT, "history": _INT,
-    },
-}
-_CHECK_SCHEMA: _Schema = {
-    "url": _STR, "name": _STR, "method": _STR, "headers": _TABLE, "interval": _SECONDS,
-    "timeout": _SECONDS, "conditions": _STR_LIST,
-}
-# Keys that shape the panel rather than being passed to the feed as they are
-# (token_env stays in options: the UI resolves it when it opens the feed).
-_PANEL_KEYS = {"kind", "title", "history", "check"}
-
-
-def _feed_keywords(kind: str) -> dict[str, Any]:
-    """Options a feed declares beyond the schema: its keyword arguments and its tuning
-    knobs (new feed knobs get a config key without a change here), with their defaults."""
-    import dataclasses
-    import inspect
-
-    try:
-        if kind == "notifications":
-            from .feeds.sse import Tuning, sse_feed as feed
-
-            tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
-        elif kind == "repos":
-            from .feeds.github import repo_pages as feed
-            from .feeds.github_client import Tuning
-
-            tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
-        elif kind == "github-notifications":
-            from .feeds.github_client import Tuning
-            from .feeds.github_notifications import notification_threads as feed
-
-            tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
-        elif kind == "health":
-            from .feeds.health import TUNING_OPTIONS, HealthCheck, health_feed as feed
-
-            tuning = {f.name: f.default for f in dataclasses.fields(HealthCheck) if f.name in TUNING_OPTIONS}
-        else:
-            return {}
-        params = inspect.signature(feed).parameters.values()
-    except (ImportError, ValueError, TypeError):
-        return {}
-    keywords = {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY and p.name not in ("client", "cache")}
-    return {**tuning, **keywords}
-
-
-_TYPE_WORDS = {(bool,): "true or false", (int,): "a whole number", (int, float): "a number",
-               (str,): "a string", (list,): "a list", (dict,): "a table"}
-
-
-def _type_like(default: Any) -> tuple[type, ...] | None:
-    """The TOML types that can stand for a keyword's default (None: anything)."""
-    if isinstance(default, bool):
-        return (bool,)
-    if isinstance(default, int):
-        return (int,)
-    if isinstance(default, float):
-        return (int, float)
-    if isinstance(default, str):
-        return (str,)
-    if isinstance(default, (list, tuple)):
-        return (list,)
-    if isinstance(default, dict):
-        return (dict,)
-    return None
-
-
-def _check_type(value: Any, expected: tuple[tuple[type, ...], str]) -> str | None:
-    types, description = expected
-    if isinstance(value, bool) and bool not in types:
-        return description
-    if not isinstance(value, types):
-        return description
-    if types == (dict,) and description == "a table of strings":
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            return description
-    if description == "a list of strings" and not all(isinstance(v, str) for v in value):
-        return description
-    return None
-
-
-def _is_repo_name(value: str) -> bool:
-    import re
-
-    return re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", value) is not None
+_PANEL_KEYS = ("kind", "title", "history")  # the rest are the feed's options
+# msgspec's type names, as the error line says them
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "str": "a string", "bool": "true or false",
+               "object": "a table", "array": "a list"}
 
 
 def panel_from_table(table: dict[str, Any], where: str = "panel") -> PanelConfig:
     """Validate one [[panel]] table; raise ConfigError naming `where` and the key."""
-    kind = table.get("kind")
-    if kind is None:
-        raise ConfigError(f"{where}: missing key 'kind' (one of: {', '.join(_SCHEMAS)})")
-    if kind not in _SCHEMAS:
-        raise ConfigError(f"{where}: key 'kind': unknown panel kind {kind!r} (one of: {', '.join(_SCHEMAS)})")
-    schema = {**_COMMON, **_SCHEMAS[kind]}
-    extra = {k: d for k, d in _feed_keywords(kind).items() if k not in schema}
-    if isinstance(table.get("title"), str):
-        where = f"{where} ({kind} {table['title']!r})"
-    else:
-        where = f"{where} ({kind})"
-    for key, value in table.items():
-        if key in schema:
-            problem = _check_type(value, schema[key])
-            if problem:
-                raise ConfigError(f"{where}: key '{key}': expected {problem}, got {value!r}")
-        elif key in extra:
-            expected = _type_like(extra[key])
-            if expected is not None and (not isinstance(value, expected) or isinstance(value, bool) is not (bool in expected)):
-                raise ConfigError(f"{where}: key '{key}': expected {_TYPE_WORDS[expected]}, got {value!r}")
-        else:
-            known = sorted({*schema, *extra})
-            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {', '.join(known)})")
-
-    options = {k: v for k, v in table.items() if k not in _PANEL_KEYS}
-    history = table.get("history", DEFAULT_HISTORY)
-    if history < 1:
-        raise ConfigError(f"{where}: key 'history': expected at least 1, got {history}")
-    for key in ("interval", "timeout", "idle_timeout"):
-        if key in options and not options[key] > 0:
-            raise ConfigError(f"{where}: key '{key}': expected a positive number of seconds, got {options[key]!r}")
-    most = 50 if kind == "github-notifications" else 100  # GitHub's page limits
-    if "per_page" in options and not 1 <= options["per_page"] <= most:
-        raise ConfigError(f"{where}: key 'per_page': expected 1 to {most}, got {options['per_page']}")
-    if options.get("direction") not in (None, "asc", "desc"):
-        raise ConfigError(f"{where}: key 'direction': expected \"asc\" or \"desc\", got {options['direction']!r}")
-
-    if kind == "notifications":
-        url = options.get("url")
-        if url is None:
-            raise ConfigError(f"{where}: missing key 'url' (the SSE stream's http(s) URL)")
-        if problem := http_url_problem(url):
-            raise ConfigError(f"{where}: key 'url': {problem}")
-    elif kind == "repos":
-        if not any(options.get(k) for k in ("owner", "mine", "search")):
-            raise ConfigError(f"{where}: give one of the keys 'owner', 'mine = true' or 'search'")
-        if "base_url" in options and (problem := http_url_problem(options["base_url"])):
-            raise ConfigError(f"{where}: key 'base_url': {problem}")
-    elif kind == "github-notifications":
-        repo = options.get("repo")
-        if repo is not None and not _is_repo_name(repo):
-            raise ConfigError(f"{where}: key 'repo': expected OWNER/REPO, got {repo!r}")
-        if "base_url" in options and (problem := http_url_problem(options["base_url"])):
-            raise ConfigError(f"{where}: key 'base_url': {problem}")
-    elif kind == "health":
-        checks = [_check_from_table(c, f"{where}: check {i + 1}") for i, c in enumerate(table.get("check", []))]
-        for url in options.get("urls", []):
-            if problem := http_url_problem(url):
-                raise ConfigError(f"{where}: key 'urls': {problem}")
-        if not checks and not options.get("urls"):
-            raise ConfigError(f"{where}: missing key 'urls' (or [[panel.check]] tables)")
-        if options.get("urls"):
-            from .feeds.health import resolve_checks
-
-            knobs = {k: v for k, v in options.items() if k != "urls"}
-            try:  # the feed's own validation, now rather than when the panel opens
-                resolve_checks(options["urls"], **{"interval": 10.0, "timeout": 5.0, **knobs})
-            except (ValueError, TypeError) as exc:
-                raise ConfigError(f"{where}: {exc}") from None
-        if checks:
-            options["checks"] = checks
+    name = table.get("kind")
+    known_kinds = ", ".join(KINDS)
+    if name is None:
+        raise ConfigError(f"{where}: missing key 'kind' (one of: {known_kinds})")
+    if name not in KINDS:
+        raise ConfigError(f"{where}: key 'kind': unknown panel kind {name!r} (one of: {known_kinds})")
+    kind = kind_of(name)
     title = table.get("title")
-    return PanelConfig(kind=kind, title=title, options=options, history=history)
-
-
-def _check_from_table(table: Any, where: str) -> dict[str, Any]:
-    if not isinstance(table, dict):
-        raise ConfigError(f"{where}: expected a [[panel.check]] table")
-    import dataclasses
-
-    from .feeds.health import HealthCheck
-
-    known = {f.name for f in dataclasses.fields(HealthCheck)}
-    for key, value in table.items():
-        if key not in known:
-            raise ConfigError(f"{where}: unknown key '{key}' (known keys: {', '.join(sorted(known))})")
-        if key in _CHECK_SCHEMA:
-            problem = _check_type(value, _CHECK_SCHEMA[key])
-            if problem:
-                raise ConfigError(f"{where}: key '{key}': expected {problem}, got {value!r}")
-    if "url" not in table:
-        raise ConfigError(f"{where}: missing key 'url'")
-    if problem := http_url_problem(table["url"]):
-        raise ConfigError(f"{where}: key 'url': {problem}")
+    where = f"{where} ({name} {title!r})" if isinstance(title, str) else f"{where} ({name})"
+    if title is not None and not isinstance(title, str):
+        raise ConfigError(f"{where}: key 'title': expected a string, got {title!r}")
+    history = table.get("history", DEFAULT_HISTORY)
+    if isinstance(history, bool) or not isinstance(history, int) or history < 1:
+        raise ConfigError(f"{where}: key 'history': expected at least 1, got {history!r}")
+    options = {k: v for k, v in table.items() if k not in _PANEL_KEYS}
     try:
-        HealthCheck(**table)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    return dict(table)
+        msgspec.convert(options, kind.options, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{where}: {_explain(exc, options, kind.options)}") from None
+    if "check" in options:  # [[panel.check]] tables: the feed's `checks`
+        options["checks"] = options.pop("check")
+    problem = kind.check(options)
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
+    return PanelConfig(kind=name, title=title, options=options, history=history)
+
+
+def _explain(error: msgspec.ValidationError, options: dict[str, Any], schema: type) -> str:
+    """msgspec's message in the config file's words: which key, what was expected, what it got."""
+    message, _, at = str(error).partition(" - at `$")
+    path = [p for p in at.rstrip("`").replace("[...]", "").replace("[", ".[").split(".") if p]
+    prefix, key, value, owner = "", None, options, schema  # owner: the struct whose field `key` is
+    for part in path:
+        if part.startswith("[") and part.strip("[]").isdigit() and isinstance(value, list):
+            index = int(part.strip("[]"))
+            prefix, value, owner = f"check {index + 1}: ", value[index], _item_type(_field_type(owner, key))
+            key = None
+        elif not part.startswith("["):
+            key, value = part, value.get(part) if isinstance(value, dict) else None
+    if message.startswith("Object contains unknown field"):
+        unknown = message.split("`")[1]
+        known = sorted({*_fields(owner), *(() if prefix else _PANEL_KEYS)})
+        return f"{prefix}unknown key '{unknown}' (known keys: {', '.join(known)})"
+    if message.startswith("Object missing required field"):
+        return f"{prefix}missing key '{message.split('`')[1]}'"
+    if key is None or not message.startswith(("Expected", "Invalid")):
+        return f"{prefix}{message}"  # our own words (a struct's __post_init__)
+    expected = _description(owner, key)
+    if expected is None:
+        words = [w for name in message.split("`")[1::2][:1] for w in name.split(" | ") if w != "null"]
+        expected = " or ".join(_TYPE_WORDS.get(w, w) for w in words) if words else message.lower()
+    return f"{prefix}key '{key}': expected {expected}, got {value!r}"
+
+
+def _fields(schema: Any) -> dict[str, Any]:
+    return {f.encode_name: f for f in msgspec.structs.fields(schema)} if isinstance(schema, type) else {}
+
+
+def _field_type(schema: Any, key: str) -> Any:
+    field = _fields(schema).get(key)
+    return field.type if field is not None else None
+
+
+def _item_type(list_type: Any) -> Any:
+    import typing
+
+    for arg in typing.get_args(list_type):
+        for inner in typing.get_args(arg) or (arg,):
+            if isinstance(inner, type) and issubclass(inner, msgspec.Struct):
+                return inner
+    return None
+
+
+def _description(schema: Any, key: str | None) -> str | None:
+    """The `Meta(description=...)` of a field's type, if it has one."""
+    import typing
+
+    field_type = _field_type(schema, key) if key else None
+    for candidate in (field_type, *typing.get_args(field_type)):
+        for extra in getattr(candidate, "__metadata__", ()):
+            if isinstance(extra, msgspec.Meta) and extra.description:
+                return extra.description
+    return None
 
 
 def parse_config(text: str, path: Path) -> DashboardConfig:

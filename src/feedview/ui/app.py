@@ -12,7 +12,6 @@ import contextlib
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,23 +23,15 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from ..kinds import KINDS, kind_of
+
 if TYPE_CHECKING:
     from ..config import DashboardConfig, PanelConfig
     from .panel import FeedPanel
     from .tabs import PanelTabs
 
-# kind -> "module:class"; issue 7's "github-notifications" panel registers here.
-PANEL_CLASSES = {
-    "notifications": "feedview.ui.notifications:NotificationsPanel",
-    "repos": "feedview.ui.repos:ReposPanel",
-    "health": "feedview.ui.health:HealthPanel",
-    "github-notifications": "feedview.ui.github_notifications:GitHubNotificationsPanel",
-}
-
-
 def panel_class(kind: str) -> type[FeedPanel]:
-    module, _, name = PANEL_CLASSES[kind].partition(":")
-    return getattr(import_module(module), name)
+    return kind_of(kind).panel_class()
 
 
 class FeedviewApp(App[int]):
@@ -87,11 +78,11 @@ class FeedviewApp(App[int]):
         self._panel_count = 0
         self._tab_bar_lock = asyncio.Lock()
 
-    def open_feed(self, config: PanelConfig, **overrides: Any) -> AsyncIterator[Any]:
-        """A fresh feed for this panel config (feed modules and httpx load with the first panel)."""
-        from .feeds import open_feed
-
-        return open_feed(config, **overrides)
+    def open_feed(self, config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
+        """A fresh feed for this panel config; `overrides` replace options (e.g. sort); `batches`:
+        where the feed can, lists of items (one per network read). Feed modules and httpx load
+        with the first panel, not before the first frame."""
+        return kind_of(config.kind).open_feed({**config.options, **overrides}, batches)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -356,7 +347,7 @@ class FeedviewApp(App[int]):
             panel.view.action_toggle_pause()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand("Add panel", "Add a notifications, repos or health panel", self.action_add_panel)
+        yield SystemCommand("Add panel", f"Add a panel: {', '.join(KINDS)}", self.action_add_panel)
         if self.panels:
             yield SystemCommand("Close panel", "Dismiss the active panel and close its feed (ctrl+w)",
                                 self.action_dismiss_panel)
@@ -383,7 +374,7 @@ def run_app(app: FeedviewApp) -> int:
 
 def run_panels(panels: list[PanelConfig], *, theme: str | None = None, layout: str = "tabs") -> int:
     """Open the app on these panels; the exit status when it closes."""
-    unknown = sorted({p.kind for p in panels} - set(PANEL_CLASSES))
+    unknown = sorted({p.kind for p in panels} - set(KINDS))
     if unknown:
         import sys
 

@@ -279,7 +279,7 @@ class ThreadList(LineList, can_focus=True):
 
     async def _mark_read(self, before: Any) -> None:
         from ..feeds.github_notifications import mark_thread_read
-        from .feeds import github_request_options
+        from ..kinds import github_request_options
 
         try:
             options = await github_request_options(

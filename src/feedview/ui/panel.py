@@ -24,7 +24,7 @@ from textual.worker import Worker
 
 from ..config import PanelConfig
 from ..feeds.state import FeedState
-from .feeds import describe
+from ..kinds import kind_of
 from ..text import one_line
 from .safe import clean_line
 
@@ -142,7 +142,7 @@ class FeedPanel(Vertical):
     def __init__(self, config: PanelConfig, *, id: str) -> None:
         super().__init__(id=id)
         self.config = config
-        self.title = clean_line(config.title or describe(config))
+        self.title = clean_line(config.title or kind_of(config.kind).default_title(config.options))
         self.state = FeedState("connecting")
         self.unread = 0
         self.visible_to_user = False

@@ -10,46 +10,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from ...config import ConfigError, PanelConfig, panel_from_table
-
-KINDS = [
-    ("Notifications (SSE stream URL)", "notifications"),
-    ("Repos (GitHub owner)", "repos"),
-    ("Health (URLs, space-separated)", "health"),
-    ("GitHub notifications (optional OWNER/REPO, participating, all)", "github-notifications"),
-]
-PLACEHOLDERS = {
-    "notifications": "https://ntfy.sh/mytopic/sse",
-    "repos": "textualize   (or org:NAME, search:QUERY, mine)",
-    "health": "https://api.example.com/health https://example.com/",
-    "github-notifications": "octo-org/app participating   (all optional; empty: all your unread threads)",
-}
+from ...kinds import KINDS, kind_of
 
 
 def panel_from_form(kind: str, target: str, title: str) -> PanelConfig:
     """The form's fields as a config panel, validated like the config file."""
-    target = target.strip()
-    table: dict = {"kind": kind}
+    table = {"kind": kind, **kind_of(kind).from_form(target.strip())}
     if title.strip():
         table["title"] = title.strip()
-    if kind == "notifications":
-        table["url"] = target
-    elif kind == "repos":
-        if target == "mine":
-            table["mine"] = True
-        elif target.startswith("org:"):
-            table.update(owner=target[4:].strip(), org=True)
-        elif target.startswith("search:"):
-            table["search"] = target[7:].strip()
-        else:
-            table["owner"] = target
-    elif kind == "github-notifications":
-        for word in target.split():
-            if word in ("participating", "all"):
-                table[word] = True
-            else:
-                table["repo"] = word
-    else:
-        table["urls"] = target.split()
     return panel_from_table(table, "new panel")
 
 
@@ -61,9 +29,10 @@ class AddPanelScreen(ModalScreen[PanelConfig | None]):
         with Vertical(classes="form") as form:
             form.border_title = "add a panel"
             yield Label("kind")
-            yield Select(KINDS, value="notifications", allow_blank=False, id="kind")
+            yield Select([(kind.form_label, name) for name, kind in KINDS.items()], value="notifications",
+                         allow_blank=False, id="kind")
             yield Label("watch")
-            yield Input(placeholder=PLACEHOLDERS["notifications"], id="target")
+            yield Input(placeholder=kind_of("notifications").form_placeholder, id="target")
             yield Label("title (optional)")
             yield Input(id="title")
             yield Static(id="error", classes="form-error")
@@ -76,7 +45,7 @@ class AddPanelScreen(ModalScreen[PanelConfig | None]):
 
     @on(Select.Changed, "#kind")
     def _kind_changed(self, event: Select.Changed) -> None:
-        self.query_one("#target", Input).placeholder = PLACEHOLDERS[str(event.value)]
+        self.query_one("#target", Input).placeholder = kind_of(str(event.value)).form_placeholder
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
