@@ -329,7 +329,7 @@ class FeedviewApp(App[int]):
             self.run_worker(self._open_demo(), group="demo", exclusive=True)
 
     async def _open_demo(self) -> None:
-        from ..commands.demo import demo_lab, demo_panels
+        from ..demo import demo_lab, demo_panels
 
         container = self.query_one("#panels")
         if not container.query("#empty"):
