@@ -42,3 +42,30 @@ async def raw():
 def wait_until():
     """`await wait_until(predicate, timeout, message)`: a condition with a deadline, never a bare sleep."""
     return _wait_until
+
+
+class Browser:
+    """A real browser command for $BROWSER that writes down each URL it is asked to open."""
+
+    def __init__(self, folder) -> None:
+        self.log = folder / "opened.txt"
+        self.command = folder / "browser"
+        self.command.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{self.log}"\n')
+        self.command.chmod(0o755)
+
+    def opened(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+@pytest.fixture
+def browser(tmp_path, monkeypatch) -> Browser:
+    """$BROWSER set to a recording command (started in the background, as graphical browsers are)."""
+    recorder = Browser(tmp_path)
+    monkeypatch.setenv("BROWSER", f"{recorder.command} %s &")
+    return recorder
+
+
+@pytest.fixture
+def no_browser(tmp_path, monkeypatch) -> None:
+    """A machine without a graphical browser (as over SSH): $BROWSER names a console one."""
+    monkeypatch.setenv("BROWSER", "lynx-that-is-not-here %s")

@@ -29,7 +29,7 @@ async def press_and_go(app: FeedviewApp, *keys: str) -> None:
 
 
 def feed_tasks(panel_id: str) -> list[asyncio.Task]:
-    return [t for t in asyncio.all_tasks() if t.get_name() == f"feed:{panel_id}" and not t.done()]
+    return [t for t in asyncio.all_tasks() if t.get_name() == f"feed:{panel_id}-view" and not t.done()]
 
 
 def views(app: FeedviewApp) -> dict[str, NotificationView]:
@@ -43,14 +43,14 @@ async def test_ctrl_w_dismisses_the_panel_and_the_server_sees_the_disconnect(lab
         await wait_until(lambda: all(v.received > 0 for v in views(app).values()))
         dismissed = app.current_panel()
         assert dismissed.title == "one" and feed_tasks(dismissed.id)
-        worker = next(w for w in app.workers if w.group == f"feed:{dismissed.id}")
+        worker = next(w for w in app.workers if w.group == dismissed.view.feed_group)
         await press_and_go(app, "ctrl+w")
         assert lab.state.wait_for(lambda s: s.disconnects == 1 and s.open_streams == 2, timeout=2)
         assert not dismissed.is_attached and [p.title for p in app.panels] == ["two", "three"]
         assert not app.query(f"#tab-{dismissed.id.removeprefix('panel-')}")
         await wait_until(lambda: worker.is_finished)
         assert worker.state.name == "CANCELLED"
-        assert not [w for w in app.workers if w.group == f"feed:{dismissed.id}"]
+        assert not [w for w in app.workers if w.group == dismissed.view.feed_group]
         assert not feed_tasks(dismissed.id)
         # the others keep streaming, the one in the background tab too
         before = {title: view.received for title, view in views(app).items()}

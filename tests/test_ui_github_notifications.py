@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import webbrowser
 
 import httpx
 import pytest
@@ -122,9 +121,7 @@ async def test_a_refused_mark_read_rolls_back_with_an_error(make_lab):
         assert view.unread_count == len(view.order)
 
 
-async def test_enter_shows_the_detail_and_o_opens_the_web_page(make_lab, monkeypatch):
-    opened: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
+async def test_enter_shows_the_detail_and_o_opens_the_web_page(make_lab, browser):
     lab = make_lab(extra=dict(QUICK))
     app = FeedviewApp([inbox_panel(lab)])
     async with app.run_test(size=(160, 40)) as pilot:
@@ -132,7 +129,7 @@ async def test_enter_shows_the_detail_and_o_opens_the_web_page(make_lab, monkeyp
         await first_listing(view, 10)
         thread = view.selected()
         await pilot.press("o")
-        await wait_until(lambda: opened == [thread.html_url])
+        await wait_until(lambda: browser.opened() == [thread.html_url])
         assert thread.html_url.startswith("https://github.com/")
         await pilot.press("enter")
         assert isinstance(app.screen, DetailScreen)
@@ -155,7 +152,7 @@ async def test_ctrl_w_closes_the_feed_and_the_other_panel_keeps_polling(make_lab
         dismissed = app.current_panel()
         assert dismissed.title == "one repo"
         await wait_until(lambda: polls(lab, repo_path) >= 2 and polls(lab) >= 2, message="both polling")
-        worker = next(w for w in app.workers if w.group == f"feed:{dismissed.id}")
+        worker = next(w for w in app.workers if w.group == dismissed.view.feed_group)
         await app._press_keys(["ctrl+w"])
         await wait_until(lambda: worker.is_finished)
         assert worker.state.name == "CANCELLED" and not dismissed.is_attached
@@ -163,7 +160,7 @@ async def test_ctrl_w_closes_the_feed_and_the_other_panel_keeps_polling(make_lab
         others = polls(lab)
         await wait_until(lambda: polls(lab) >= others + 5, message="the other panel keeps polling")
         assert polls(lab, repo_path) == after
-        assert not [t for t in asyncio.all_tasks() if t.get_name() == f"feed:{dismissed.id}" and not t.done()]
+        assert not [t for t in asyncio.all_tasks() if t.get_name() == dismissed.view.feed_group and not t.done()]
 
 
 async def test_a_rate_limit_wait_is_shown_apart_from_the_routine_poll_interval(make_lab):
@@ -174,7 +171,7 @@ async def test_a_rate_limit_wait_is_shown_apart_from_the_routine_poll_interval(m
         panel = app.panels[0]
         await first_listing(panel.view, 10)
         await wait_until(lambda: "next check in" in screen_text(app), message="the routine countdown")
-        assert panel.state.phase == "open"  # the poll interval GitHub asks for is no trouble
+        assert panel.state.phase == "idle"  # the poll interval GitHub asks for is no trouble
         httpx.post(lab.url("/_lab/notifications/threads"))  # the next check is not a free 304
         await wait_until(lambda: panel.state.phase == "waiting", message="waiting out the rate limit")
         await pilot.pause()

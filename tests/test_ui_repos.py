@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import webbrowser
 
 import pytest
 
@@ -94,17 +93,15 @@ async def test_s_cycles_the_sort_and_refetches(lab):
         await loaded(table, 2)
         await pilot.press("s")
         await loaded(table, 1)
-        assert table.sort == "updated"
+        assert table.ordering == "updated"
         assert any("sort=updated" in r for r in page_requests(lab))
         assert "sort: updated" in screen_text(app)
         await pilot.press("s")
         await loaded(table, 1)
-        assert table.sort == "pushed"
+        assert table.ordering == "pushed"
 
 
-async def test_enter_detail_o_opens_the_browser_y_copies(lab, monkeypatch):
-    opened: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url))
+async def test_enter_detail_o_opens_the_browser_y_copies(lab, browser):
     app = repos_app(lab)
     async with app.run_test(size=(140, 40)) as pilot:
         table = app.query_one(RepoTable)
@@ -113,7 +110,7 @@ async def test_enter_detail_o_opens_the_browser_y_copies(lab, monkeypatch):
         await pilot.press("y")
         assert app.clipboard == repo.html_url
         await pilot.press("o")
-        await wait_until(lambda: opened == [repo.html_url])
+        await wait_until(lambda: browser.opened() == [repo.html_url])
         await pilot.press("enter")
         assert isinstance(app.screen, DetailScreen)
         await pilot.pause()
@@ -141,4 +138,4 @@ async def test_search_shows_result_count(lab, query):
         assert "results" in screen_text(app)
         await pilot.press("s")
         await loaded(table, 1)
-        assert table.sort == "stars"
+        assert table.ordering == "stars"

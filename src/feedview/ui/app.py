@@ -343,8 +343,8 @@ class FeedviewApp(App[int]):
 
     def action_toggle_pause(self) -> None:
         panel = self.current_panel()
-        if panel is not None and hasattr(panel.view, "action_toggle_pause"):
-            panel.view.action_toggle_pause()
+        if panel is not None and panel.can_pause:
+            panel.toggle_pause()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Add panel", f"Add a panel: {', '.join(KINDS)}", self.action_add_panel)
@@ -354,7 +354,7 @@ class FeedviewApp(App[int]):
             yield SystemCommand("Toggle grid/tabs", "Show every panel at once, or one per tab (g)",
                                 self.action_toggle_layout)
         panel = self.current_panel()
-        if panel is not None and hasattr(panel.view, "action_toggle_pause"):
+        if panel is not None and panel.can_pause:
             yield SystemCommand("Pause/resume panel", "Stop or resume pulling the active stream (space)",
                                 self.action_toggle_pause)
         for index, each in enumerate(self.panels, 1):

@@ -10,9 +10,7 @@ rolling the row back if GitHub refuses.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from rich.segment import Segment
@@ -22,12 +20,15 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.strip import Strip
 
+from ..config import PanelConfig
 from ..feeds.state import FeedState
-from .notifications import relative_time
+from ..text import clean_line
 from .line_list import LineList
-from .panel import FRAME_S, FeedPanel
-from .repos import copy_url, open_in_browser
-from .safe import clean_line, safe_text
+from .links import copy_link, open_link
+from .panel import FeedPanel
+from .safe import safe_text
+from .screens.detail import DetailScreen
+from .timefmt import age, parse_iso, stamp
 
 REASON_WIDTH = 16  # "review_requested"
 REPO_WIDTH_MAX = 32
@@ -45,13 +46,6 @@ REASON_STYLES = {
 TYPE_STYLES = {"PullRequest": "gh--pr", "Issue": "gh--issue"}
 # Options of the panel that shape the listing, not a single request like mark-read.
 _LISTING_OPTIONS = ("all", "participating", "repo", "per_page")
-
-
-def updated_epoch(iso: str) -> float | None:
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def _newest_first(thread: Any) -> tuple[str, str]:
@@ -98,21 +92,20 @@ class ThreadList(LineList, can_focus=True):
     }
     """
 
-    def __init__(self, panel: FeedPanel, history: int) -> None:
-        super().__init__(panel)
-        self.history = history
+    def __init__(self, config: PanelConfig) -> None:
+        super().__init__(config)
+        self.history = config.history
         self.threads: dict[str, Any] = {}  # thread id -> the NotificationThread shown
         self.order: list[str] = []  # thread ids, newest first
         self.cursor_id: str | None = None  # None: the newest
         self.checked = False  # a first listing has arrived
         self._arrived: list[Any] = []  # threads since the last flush
-        self._flush_pending = False
         self._repo_width = 0
 
     @property
     def mark_group(self) -> str:
         """Mark-read requests run in their own group: the feed's exclusive worker never cancels them."""
-        return f"mark-read:{self.panel.id}"
+        return f"mark-read:{self.id}"
 
     @property
     def unread_count(self) -> int:
@@ -123,23 +116,26 @@ class ThreadList(LineList, can_focus=True):
     async def consume(self, feed: AsyncIterator[Any]) -> None:
         async for item in feed:
             if isinstance(item, FeedState):
-                if item.phase == "waiting" and item.attempt == 0 and not self.checked:
+                if item.phase == "waiting" and item.attempt == 0:
+                    # the poll interval GitHub asks for is routine, not trouble (rate-limit waits
+                    # and retries have attempt >= 1)
+                    item = FeedState("idle", item.reason, resume_at=item.resume_at)
+                if item.phase == "idle" and not self.checked:
                     self.checked = True  # the first listing is complete, even if it was empty
-                    self._schedule_flush()
-                self.panel.show_state(item)
+                    self.request_flush()
+                self.show_state(item)
             else:
                 self._arrived.append(item)
-                self._schedule_flush()
+                self.request_flush()
             await self.share_loop()
 
-    def _schedule_flush(self) -> None:
-        if not self._flush_pending:
-            self._flush_pending = True
-            self.set_timer(FRAME_S, self._flush)
+    def show_state(self, state: FeedState) -> None:
+        super().show_state(state)
+        if state.final:
+            self.refresh()  # an empty list says why in its body
 
-    def _flush(self) -> None:
+    def flush_frame(self) -> None:
         """Put what arrived since the last frame in place: one sort and one repaint for all of it."""
-        self._flush_pending = False
         arrived, self._arrived = self._arrived, []
         fresh_unread = 0
         for thread in arrived:
@@ -158,8 +154,8 @@ class ThreadList(LineList, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.order))
         self.keep_cursor_in_view()
         self.refresh()
-        self.panel.add_unread(fresh_unread)
-        self.panel.show_counts()
+        self.arrived(fresh_unread)
+        self._show_counts()
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -187,20 +183,20 @@ class ThreadList(LineList, can_focus=True):
         if not self.component_styles():
             return [Strip.blank(crop.width, self.rich_style)] * crop.height
         width = self.scrollable_content_region.width
-        self._pass = (width, self.cursor_row, self.panel.clock(), self._message_lines(width))
+        self._pass = (width, self.cursor_row, self.clock(), self._message_lines(width))
         return super().render_lines(crop)
 
     def _message_lines(self, width: int) -> list[Strip]:
         """What the body says when there are no threads to show: the error, or why it is empty."""
         if self.order:
             return []
-        state = self.panel.state
+        state = self.feed_state
         if state.phase == "error":
             text = safe_text(state.reason, self._styles["gh--error"])
         elif not self.checked:
             text = Text("checking GitHub for notifications…", self._styles["gh--message"])
         else:
-            options = self.panel.config.options
+            options = self.config.options
             which = "notifications" if options.get("all") else "unread notifications"
             if options.get("participating"):
                 which += " you take part in"
@@ -222,8 +218,8 @@ class ThreadList(LineList, can_focus=True):
     def _render_thread(self, thread: Any, width: int, selected: bool, now: float) -> Strip:
         styles = self._styles
         read = styles["gh--read"] if not thread.unread else None
-        when = updated_epoch(thread.updated_at)
-        age = relative_time(when, now) if when is not None else ""
+        when = parse_iso(thread.updated_at)
+        shown_age = age(when, now) if when is not None else ""
 
         def style(name: str) -> Style:
             return read or styles[name]
@@ -239,7 +235,7 @@ class ThreadList(LineList, can_focus=True):
             Segment(f"{repo:<{self._repo_width}}  ", style("gh--repo")),
             Segment(f"{kind:<{TYPE_WIDTH}} ", style(TYPE_STYLES.get(thread.subject_type, "gh--type"))),
         ]
-        right = [Segment(f" {age:>4} ", styles["gh--time"])]
+        right = [Segment(f" {shown_age:>4} ", styles["gh--time"])]
         room = max(0, width - sum(s.cell_length for s in left) - sum(s.cell_length for s in right))
         title = Segment(clean_line(thread.subject_title), style("gh--title") if thread.unread else read)
         segments = [*left, *Segment.adjust_line_length([title], room, styles[""]), *right]
@@ -258,15 +254,15 @@ class ThreadList(LineList, can_focus=True):
     def action_open_detail(self) -> None:
         thread = self.selected()
         if thread is not None:
-            self.app.push_screen(thread_detail(thread, self.panel.clock()))
+            self.app.push_screen(thread_detail(thread, self.clock()))
 
-    def action_open_browser(self) -> None:
+    async def action_open_browser(self) -> None:
         thread = self.selected()
-        open_in_browser(self.app, thread.html_url if thread else None)
+        await open_link(self.app, thread.html_url if thread else None)
 
     def action_copy_url(self) -> None:
         thread = self.selected()
-        copy_url(self.app, thread.html_url if thread else None)
+        copy_link(self.app, thread.html_url if thread else None)
 
     def action_mark_read(self) -> None:
         """Shown read at once; the PATCH goes in the background and a refusal rolls it back."""
@@ -283,7 +279,7 @@ class ThreadList(LineList, can_focus=True):
 
         try:
             options = await github_request_options(
-                {k: v for k, v in self.panel.config.options.items() if k not in _LISTING_OPTIONS})
+                {k: v for k, v in self.config.options.items() if k not in _LISTING_OPTIONS})
             await mark_thread_read(before.id, **options)
         except Exception as exc:  # refused or unreachable: either way the thread is still unread
             shown = self.threads.get(before.id)
@@ -298,21 +294,34 @@ class ThreadList(LineList, can_focus=True):
         if thread.id in self.threads:
             self.threads[thread.id] = thread
             self.refresh()
-            self.panel.show_counts()
+            self._show_counts()
+
+    def _show_counts(self) -> None:
+        """The status line counts threads; the border carries the unread count."""
+        unread = self.unread_count
+        detail = Text(f"{len(self.order):,} thread{'' if len(self.order) == 1 else 's'} · {unread:,} unread",
+                      style="dim")
+        options = self.config.options
+        scope = [word for word, on in (("participating", options.get("participating")),
+                                       ("read ones too", options.get("all"))) if on]
+        if options.get("repo"):
+            scope.insert(0, clean_line(options["repo"]))
+        if scope:
+            detail.append(f" · {', '.join(scope)}")
+        self.show_detail(detail)
+        self.show_badge(f"· {unread:,} unread" if unread else "")
 
 
-def thread_detail(thread: Any, now: float):
-    from .screens.detail import DetailScreen, when
-
-    epoch = updated_epoch(thread.updated_at)
-    last_read = updated_epoch(thread.last_read_at) if thread.last_read_at else None
+def thread_detail(thread: Any, now: float) -> DetailScreen:
+    epoch = parse_iso(thread.updated_at)
+    last_read = parse_iso(thread.last_read_at)
     fields = [
         ("reason", safe_text(thread.reason, one_line=True)),
         ("repository", safe_text(thread.repository, one_line=True)),
         ("type", safe_text(thread.subject_type, one_line=True)),
         ("state", Text("unread", style="bold") if thread.unread else Text("read")),
-        ("updated", Text(when(epoch, now)) if epoch else safe_text(thread.updated_at, one_line=True)),
-        ("last read", Text(when(last_read, now)) if last_read else safe_text(thread.last_read_at or "", one_line=True)),
+        ("updated", Text(stamp(epoch, now)) if epoch else safe_text(thread.updated_at, one_line=True)),
+        ("last read", Text(stamp(last_read, now)) if last_read else safe_text(thread.last_read_at or "", one_line=True)),
         ("web page", safe_text(thread.html_url or "", "underline", one_line=True)),
         ("subject API", safe_text(thread.subject_url or "", one_line=True)),
         ("thread id", safe_text(thread.id, one_line=True)),
@@ -325,44 +334,4 @@ class GitHubNotificationsPanel(FeedPanel):
     """Threads from `GET /notifications`; the routine wait between checks reads as a countdown."""
 
     def make_view(self) -> ThreadList:
-        return ThreadList(self, self.config.history)
-
-    @property
-    def live_word(self) -> str:  # shown with the "open" phase that a routine wait becomes
-        resume_at = self.state.resume_at
-        if resume_at is None:
-            return "checking…"
-        left = math.ceil(resume_at - self.clock())  # a countdown: "1 s" until the check starts
-        return f"up to date · next check in {left} s" if left > 0 else "checking…"
-
-    def show_state(self, state: FeedState) -> None:
-        if state.phase == "waiting" and state.attempt == 0:
-            # The poll interval GitHub asks for is routine, not trouble: rate-limit waits and
-            # retries (attempt >= 1) keep their own phase and reason.
-            state = FeedState("open", state.reason, resume_at=state.resume_at)
-        super().show_state(state)
-        if state.final:
-            self.view.refresh()  # an empty list says why in its body
-
-    def show_counts(self) -> None:
-        self._update_border()
-        view = self.view
-        detail = Text(f"{len(view.order):,} threads · {view.unread_count:,} unread", style="dim")
-        options = self.config.options
-        scope = [word for word, on in (("participating", options.get("participating")),
-                                       ("read ones too", options.get("all"))) if on]
-        if options.get("repo"):
-            scope.insert(0, clean_line(options["repo"]))
-        if scope:
-            detail.append(f" · {', '.join(scope)}")
-        self.show_detail(detail)
-
-    def _update_border(self) -> None:
-        """The title carries the unread thread count (and, in a background tab, what is new)."""
-        title = Text(self.title, style="bold")
-        unread = self.view.unread_count
-        if unread:
-            title.append(f" · {unread:,} unread", style="not bold")
-        if self.unread:
-            title.append(f" ({self.unread:,} new)", style="not bold")
-        self.border_title = title
+        return ThreadList(self.config)

@@ -12,7 +12,9 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..feeds.state import FeedState
-from .panel import FRAME_S, FeedPanel, PanelView
+from ..config import PanelConfig
+from .frames import frames_of
+from .panel import FeedPanel, PanelView
 from .safe import clean_line
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
@@ -57,21 +59,20 @@ def state_of(sample: Any) -> str:
 class HealthTable(PanelView, DataTable):
     BINDINGS = [Binding("enter", "open_detail", "Detail")]
 
-    def __init__(self, panel: FeedPanel) -> None:
-        super().__init__(panel, cursor_type="row", zebra_stripes=True)
+    def __init__(self, config: PanelConfig) -> None:
+        super().__init__(config, cursor_type="row", zebra_stripes=True)
         self.checks: dict[Any, CheckRow] = {}
         self._dirty: set[Any] = set()
-        self._flush_pending = False
 
     def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too
         for label, key in COLUMNS:
             self.add_column(label, key=key)
-        self.set_interval(1.0, self._tick)
+        frames_of(self.app).every_second(self, self._tick)
 
     async def consume(self, feed: AsyncIterator[Any]) -> None:
         async for item in feed:
             if isinstance(item, FeedState):
-                self.panel.show_state(item)
+                self.show_state(item)
                 continue
             check_id = getattr(item, "check_id", None)
             key = f"check-{check_id}" if check_id is not None else item.url
@@ -81,16 +82,13 @@ class HealthTable(PanelView, DataTable):
             row.sample = item
             row.latencies.append(item.latency_ms if item.ok else None)
             self._dirty.add(key)
-            if not self._flush_pending:
-                self._flush_pending = True
-                self.set_timer(FRAME_S, self._flush)
+            self.request_flush()
             await self.share_loop()
 
-    def _flush(self) -> None:
-        self._flush_pending = False
-        if self.panel.state.phase != "open":
-            self.panel.show_state(FeedState("open"))
-        now = self.panel.clock()
+    def flush_frame(self) -> None:
+        if self.feed_state.phase != "open":
+            self.show_state(FeedState("open"))
+        now = self.clock()
         if any(key not in self.rows for key in self._dirty):
             # A new check: lay the rows out again in the checks' own order (once, at the start).
             cursor = self.cursor_row
@@ -106,7 +104,7 @@ class HealthTable(PanelView, DataTable):
         self._summarise()
 
     def _tick(self) -> None:
-        now = self.panel.clock()
+        now = self.clock()
         for key, row in self.checks.items():
             if key in self.rows:  # a check seen since the last flush gets its row at the next one
                 self.update_cell(key, "next", self._next(row.sample, now), update_width=True)
@@ -143,7 +141,7 @@ class HealthTable(PanelView, DataTable):
         for word, style in (("unstable", "yellow"), ("unhealthy", "red")):
             if states.count(word):
                 detail.append(f" · {states.count(word)} {'down' if word == 'unhealthy' else word}", style=style)
-        self.panel.show_detail(detail)
+        self.show_detail(detail)
 
     def selected_check(self) -> Any:
         if not self.row_count:
@@ -156,11 +154,11 @@ class HealthTable(PanelView, DataTable):
         if sample is not None:
             from .screens.detail import health_detail
 
-            self.app.push_screen(health_detail(sample, self.panel.clock()))
+            self.app.push_screen(health_detail(sample, self.clock()))
 
 
 class HealthPanel(FeedPanel):
     live_word = "checking"
 
     def make_view(self) -> HealthTable:
-        return HealthTable(self)
+        return HealthTable(self.config)

@@ -1,8 +1,8 @@
 """A Line-API list with a cursor row, for the panels that stream rows (as Toolong's views).
 
 `render_line` renders only the visible rows; what the notifications list and the
-GitHub threads list share lives here: the cursor keys, keeping the cursor in
-view, the per-pass component styles, and relative times that stay current.
+GitHub threads list share lives here: the cursor keys, keeping the cursor in view,
+the per-pass component styles, and relative times that stay current.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from textual import events
 from textual.binding import Binding
 from textual.scroll_view import ScrollView
 
-from .panel import FeedPanel, PanelView
+from .frames import frames_of
+from .panel import PanelView
 
 
 class LineList(PanelView, ScrollView):
@@ -25,8 +26,8 @@ class LineList(PanelView, ScrollView):
         Binding("pagedown", "cursor_page(1)", "Page down", show=False),
     ]
 
-    def __init__(self, panel: FeedPanel) -> None:
-        super().__init__(panel)
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self._styles: dict[str, Style] = {}
         self._styles_for: tuple | None = None  # the (focus, theme) that _styles were made for
 
@@ -43,7 +44,11 @@ class LineList(PanelView, ScrollView):
         raise NotImplementedError
 
     def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too: Textual walks the MRO
-        self.set_interval(1.0, self.refresh)  # relative times stay current
+        frames_of(self.app).every_second(self, self.on_second)
+
+    def on_second(self) -> None:
+        """Once a second, with every other widget that shows a time: relative times stay current."""
+        self.refresh()
 
     def component_styles(self) -> bool:
         """Make `_styles` for this focus and theme, once (rich_style is not cheap).

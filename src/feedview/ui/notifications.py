@@ -1,9 +1,9 @@
 """The notifications panel: a live SSE stream, newest first, over a ring buffer.
 
-The list is a Line-API view (as Toolong's): items land in a bounded deque and a
-flush per frame only moves the scroll bookkeeping; `render_line` renders the
-few visible rows on demand. Nothing is rendered for an item that scrolls out of
-the ring buffer, so the cost per event stays flat on an endless stream.
+The list is a Line-API view (as Toolong's): items land in a bounded deque and the
+frame flush only moves the scroll bookkeeping; `render_line` renders the few
+visible rows on demand. Nothing is rendered for an item that scrolls out of the
+ring buffer, so the cost per event stays flat on an endless stream.
 """
 
 from __future__ import annotations
@@ -21,10 +21,14 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.strip import Strip
 
+from ..config import PanelConfig
 from ..feeds.state import FeedState
+from ..text import clean_line
 from .line_list import LineList
-from .panel import FRAME_S, FeedPanel
-from .safe import clean_line
+from .panel import FeedPanel
+from .safe import safe_text
+from .screens.detail import DetailScreen
+from .timefmt import age, stamp
 
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
 BELL_EVERY_S = 10.0  # urgent notifications toast each time, but ring the bell at most this often
@@ -34,18 +38,8 @@ PRIORITY_STYLES = {5: "notifications--p5", 4: "notifications--p4", 3: "notificat
 
 
 def priority_of(item: Any) -> int:
-    priority = getattr(item, "priority", 3)
-    return priority if isinstance(priority, int) and 1 <= priority <= 5 else 3
-
-
-def relative_time(then: float, now: float) -> str:
-    delta = max(0, int(now - then))
-    if delta < 5:
-        return "now"
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if delta >= size:
-            return f"{delta // size}{unit}"
-    return f"{delta}s"
+    """A notification's priority (validated by the feed); 3 for a plain event."""
+    return getattr(item, "priority", 3)
 
 
 def sent_time(item: Any, received: float) -> float:
@@ -56,6 +50,7 @@ def sent_time(item: Any, received: float) -> float:
 class NotificationView(LineList, can_focus=True):
     """The newest-first list of notifications and events."""
 
+    can_pause = True
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/resume"),
         Binding("enter", "open_detail", "Detail"),
@@ -82,10 +77,10 @@ class NotificationView(LineList, can_focus=True):
     }
     """
 
-    def __init__(self, panel: FeedPanel, history: int) -> None:
-        super().__init__(panel)
+    def __init__(self, config: PanelConfig) -> None:
+        super().__init__(config)
         # (item, when received), oldest first; item number n (1-based) sits at n - first_seq
-        self.entries: deque[tuple[Any, float]] = deque(maxlen=history)
+        self.entries: deque[tuple[Any, float]] = deque(maxlen=config.history)
         self.received = 0  # items taken in since the panel opened: the newest item's number
         self.cursor_seq = 0  # the selected item's number (0: none: follow the newest)
         self.paused = False
@@ -94,8 +89,7 @@ class NotificationView(LineList, can_focus=True):
         self._shown_seq = 0  # newest item number already accounted for on screen
         self._urgent: list[Any] = []
         self._last_bell = -BELL_EVERY_S
-        self._flush_pending = False
-        self._detail_pending = False
+        self._detail_stale = False
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
 
@@ -107,7 +101,7 @@ class NotificationView(LineList, can_focus=True):
     async def consume(self, feed: AsyncIterator[Any]) -> None:
         """Take items (or lists of them) from the feed; the work per item is an append."""
         entries = self.entries
-        clock = self.panel.clock
+        clock = self.clock
         async for chunk in feed:
             batch = chunk if type(chunk) is list else [chunk]
             if not batch:
@@ -116,36 +110,36 @@ class NotificationView(LineList, can_focus=True):
                 for state in batch:
                     self._last_feed_state = state
                     if not self.paused:
-                        self.panel.show_state(state)
+                        self.show_state(state)
             else:
                 now = clock()
                 entries.extend([(item, now) for item in batch])
                 self.received += len(batch)
                 self._urgent.extend([item for item in batch if getattr(item, "priority", 0) >= 4])
-                if not self._flush_pending:
-                    self._flush_pending = True
-                    self.set_timer(FRAME_S, self._flush)
+                self.request_flush()
             if self.paused:
                 self._resume = asyncio.Event()
                 await self._resume.wait()
             await self.share_loop()
 
-    def action_toggle_pause(self) -> None:
-        if self.panel.state.final and not self.paused:
+    def toggle_pause(self) -> None:
+        if self.feed_state.final and not self.paused:
             self.app.bell()  # nothing to pause: "paused" over a dead feed would say it is alive
             return
         self.paused = not self.paused
         if self.paused:
-            self.panel.show_state(FeedState("paused", reason="space resumes"))
+            self.show_state(FeedState("paused", reason="space resumes"))
         else:
-            self.panel.show_state(self._last_feed_state or FeedState("open"))
+            self.show_state(self._last_feed_state or FeedState("open"))
             if self._resume is not None:
                 self._resume.set()
                 self._resume = None
 
-    def _flush(self) -> None:
+    def action_toggle_pause(self) -> None:
+        self.toggle_pause()
+
+    def flush_frame(self) -> None:
         """Account for what arrived since the last frame: one repaint for all of it."""
-        self._flush_pending = False
         new = self.received - self._shown_seq
         if not new:
             return
@@ -156,23 +150,26 @@ class NotificationView(LineList, can_focus=True):
             # Someone is reading an older item: keep the rows they look at where they are.
             self.set_scroll(None, min(self.scroll_y + new, max(0, kept - 1)))
         self.refresh()
-        self.panel.add_unread(new)
+        self.arrived(new)
         self._update_detail()
         if self._urgent:
             self._alert(self._urgent[-50:])
             self._urgent = []
 
-    def _update_detail(self, trailing: bool = False) -> None:
-        """The "N received · rate" line, at most every DETAIL_EVERY_S, and once more after."""
+    def on_second(self) -> None:
+        super().on_second()
+        if self._detail_stale:
+            self._update_detail(force=True)
+
+    def _update_detail(self, force: bool = False) -> None:
+        """The "N received · rate" line, at most every DETAIL_EVERY_S (the second tick catches up)."""
         now = time.monotonic()
-        if not trailing and self._rate_window and now - self._rate_window[-1][0] < DETAIL_EVERY_S:
-            if not self._detail_pending:
-                self._detail_pending = True
-                self.set_timer(DETAIL_EVERY_S, lambda: self._update_detail(trailing=True))
+        if not force and self._rate_window and now - self._rate_window[-1][0] < DETAIL_EVERY_S:
+            self._detail_stale = True
             return
-        self._detail_pending = False
+        self._detail_stale = False
         self._rate_window.append((now, self.received))
-        self.panel.show_detail(self._detail_text())
+        self.show_detail(self._detail_text())
 
     def _alert(self, urgent: list[Any]) -> None:
         newest = urgent[-1]
@@ -229,7 +226,7 @@ class NotificationView(LineList, can_focus=True):
         # What every line of this pass shares, computed once.
         if not self.component_styles():
             return [Strip.blank(crop.width, self.rich_style)] * crop.height
-        self._pass = (self.scrollable_content_region.width, self.cursor_row, self.panel.clock(), self._styles_for)
+        self._pass = (self.scrollable_content_region.width, self.cursor_row, self.clock(), self._styles_for)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -240,20 +237,20 @@ class NotificationView(LineList, can_focus=True):
             return Strip.blank(width, self._styles[""])
         item, received = entry
         selected = row == cursor_row
-        age = relative_time(sent_time(item, received), now)
-        key = (self.received - row, width, age, selected, look)
+        when = age(sent_time(item, received), now)
+        key = (self.received - row, width, when, selected, look)
         strip = self._line_cache.get(key)
         if strip is None:
-            strip = self._line_cache[key] = self._render_entry(item, age, width, selected)
+            strip = self._line_cache[key] = self._render_entry(item, when, width, selected)
         return strip  # no offsets: clicks are mapped by row in on_click
 
-    def _render_entry(self, item: Any, age: str, width: int, selected: bool) -> Strip:
+    def _render_entry(self, item: Any, when: str, width: int, selected: bool) -> Strip:
         styles = self._styles
         priority = priority_of(item)
         icon_style = styles[PRIORITY_STYLES[priority]]
         segments = [
             Segment(f" {PRIORITY_ICONS[priority]} ", icon_style),
-            Segment(f"{age:>4} ", styles["notifications--time"]),
+            Segment(f"{when:>4} ", styles["notifications--time"]),
         ]
         if hasattr(item, "message"):
             title = clean_line(item.title)
@@ -291,12 +288,36 @@ class NotificationView(LineList, can_focus=True):
         entry = self.entry_at(self.cursor_row)
         if entry is None:
             return
-        from .screens.detail import notification_detail
-
         item, received = entry
-        self.app.push_screen(notification_detail(item, sent_time(item, received), self.panel.clock()))
+        self.app.push_screen(notification_detail(item, sent_time(item, received), self.clock()))
+
+
+def notification_detail(item: Any, sent: float, now: float) -> DetailScreen:
+    if not hasattr(item, "message"):  # a plain SSE event
+        fields = [("event", safe_text(item.type)), ("id", safe_text(item.last_event_id))]
+        return DetailScreen(Text("event", style="bold"), fields, body=safe_text(item.data))
+    priority = priority_of(item)
+    fields = [
+        ("priority", Text(f"{PRIORITY_ICONS[priority]} {priority}", style="bold red" if priority >= 4 else "")),
+        ("time", Text(stamp(sent, now))),
+        ("topic", safe_text(item.topic, one_line=True)),
+        ("tags", safe_text(", ".join(item.tags), one_line=True)),
+        ("click", safe_text(item.click or "", "underline", one_line=True)),
+        ("id", safe_text(item.id, one_line=True)),
+    ]
+    title = safe_text(item.title or item.topic or "notification", "bold", one_line=True)
+    raw = dict(item.raw) if item.raw else None
+    if raw is None:
+        from ..feeds.transport import NotJson, loads_json
+
+        raw_data = getattr(getattr(item, "event", None), "data", None)
+        try:
+            raw = loads_json(raw_data) if raw_data else None
+        except NotJson:
+            raw = raw_data
+    return DetailScreen(title, fields, body=safe_text(item.message), raw=raw, link=item.click)
 
 
 class NotificationsPanel(FeedPanel):
     def make_view(self) -> NotificationView:
-        return NotificationView(self, self.config.history)
+        return NotificationView(self.config)

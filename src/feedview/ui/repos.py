@@ -9,64 +9,42 @@ from __future__ import annotations
 
 import asyncio
 import math
-import webbrowser
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Input, LoadingIndicator
 
+from ..config import PanelConfig
 from ..feeds.state import FeedState
+from ..text import clean_line
+from .links import copy_link, open_link
 from .panel import FeedPanel, PanelView
-from .safe import clean_line
+from .safe import safe_text
+from .screens.detail import DetailScreen
+from .timefmt import ago, parse_iso, stamp
 
 OWNER_SORTS = (None, "updated", "pushed", "created", "full_name")
 SEARCH_SORTS = (None, "stars", "forks", "updated")
 SORT_NAMES = {None: "default", "full_name": "name"}
 
 
-def ago(iso: str | None, now: float) -> str:
-    if not iso:
-        return ""
-    try:
-        then = datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return clean_line(iso)
-    delta = max(0, now - then)
-    for size, unit in ((365 * 86400, "y"), (30 * 86400, "mo"), (86400, "d"), (3600, "h"), (60, "m")):
-        if delta >= size:
-            return f"{int(delta // size)}{unit} ago"
-    return "just now"
-
-
-def is_web_url(url: str | None) -> bool:
-    """Only http(s) links from the network are opened: never file:, javascript: or others."""
-    return isinstance(url, str) and url.lower().startswith(("https://", "http://"))
-
-
-def open_in_browser(app: Any, url: str | None) -> None:
-    if not is_web_url(url):
-        app.notify("no web link to open", severity="warning")
-        return
-    # webbrowser can block while it starts a browser: keep the event loop free.
-    asyncio.get_running_loop().run_in_executor(None, webbrowser.open, url)
-    app.notify(clean_line(url), title="opened in your browser", markup=False)
-
-
-def copy_url(app: Any, url: str | None) -> None:
-    if not url:
-        app.notify("no link to copy", severity="warning")
-        return
-    app.copy_to_clipboard(url)
-    app.notify(clean_line(url), title="copied", markup=False)
-
-
 class RepoTable(PanelView, DataTable):
     """The table of one page of repositories (or the loaded rows that match the filter)."""
+
+    class Loading(Message):
+        """The page to show is on its way (or no more): the panel shows or hides its loading bar."""
+
+        def __init__(self, loading: bool) -> None:
+            super().__init__()
+            self.loading = loading
+
+    class FilterRequested(Message):
+        """The user asked to filter the loaded rows (the panel opens its filter box)."""
 
     BINDINGS = [
         Binding("n", "page(1)", "Next page"),
@@ -78,13 +56,13 @@ class RepoTable(PanelView, DataTable):
         Binding("y", "copy_url", "Copy URL"),
     ]
 
-    def __init__(self, panel: FeedPanel) -> None:
-        super().__init__(panel, cursor_type="row", zebra_stripes=True)
+    def __init__(self, config: PanelConfig) -> None:
+        super().__init__(config, cursor_type="row", zebra_stripes=True)
         self.pages: dict[int, Any] = {}  # page number -> RepoPage
         self.current = 1
         self.newest_page: Any = None  # the last page the feed gave
         self.filter_text = ""
-        self.sort: str | None = panel.config.options.get("sort")
+        self.ordering: str | None = config.options.get("sort")  # the sort asked of GitHub
         self.rate: Any = None
         self._demand = asyncio.Event()
         self._shown: list[Any] = []  # repos in row order
@@ -97,8 +75,9 @@ class RepoTable(PanelView, DataTable):
 
     @fetching.setter
     def fetching(self, value: bool) -> None:
-        self._fetching = value
-        self.panel.show_loading(value)
+        if value != self._fetching:
+            self._fetching = value
+            self.post_message(self.Loading(value))
 
     def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too
         self.add_column("name", key="name")
@@ -106,11 +85,11 @@ class RepoTable(PanelView, DataTable):
         self.add_column("language", key="language")
         self.add_column("updated", key="updated")
         self.add_column("description", key="description")
-        self.fetching = True
+        self._fetching = True  # the panel starts with its loading bar shown
 
     @property
     def searching(self) -> bool:
-        return bool(self.panel.config.options.get("search"))
+        return bool(self.config.options.get("search"))
 
     # -- the feed ---------------------------------------------------------------------------
 
@@ -129,12 +108,12 @@ class RepoTable(PanelView, DataTable):
                 self.fetching = False
                 return
             if isinstance(item, FeedState):
-                self.panel.show_state(item)
+                self.show_state(item)
                 if item.final:
                     self.fetching = False
                 continue
-            if self.panel.state.phase != "open":
-                self.panel.show_state(FeedState("open"))
+            if self.feed_state.phase != "open":
+                self.show_state(FeedState("open"))
             self.pages[item.number] = item
             self.newest_page = item
             self.rate = item.rate
@@ -161,7 +140,7 @@ class RepoTable(PanelView, DataTable):
         self.fetching = not have_page
         if not have_page:
             return
-        now = self.panel.clock()
+        now = self.clock()
         self._shown = self._rows()
         self.clear()
         self.add_rows(self._row(repo, now) for repo in self._shown)
@@ -180,7 +159,7 @@ class RepoTable(PanelView, DataTable):
             name,
             Text(f"{repo.stargazers_count:,}", justify="right"),
             Text(clean_line(repo.language or "")),
-            Text(ago(repo.updated_at or repo.pushed_at, now), style="dim"),
+            Text(ago(parse_iso(repo.updated_at or repo.pushed_at), now), style="dim"),
             Text(description[:90] + ("…" if len(description) > 90 else "")),
         )
 
@@ -200,7 +179,7 @@ class RepoTable(PanelView, DataTable):
                 detail.append(" (GitHub shows the first 1,000)")
             if page.incomplete_results:
                 detail.append(" (incomplete)")
-        detail.append(f" · sort: {SORT_NAMES.get(self.sort, self.sort)}")
+        detail.append(f" · sort: {SORT_NAMES.get(self.ordering, self.ordering)}")
         rate = self.rate
         if rate is not None and rate.remaining is not None:
             detail.append(" · API ")
@@ -208,11 +187,11 @@ class RepoTable(PanelView, DataTable):
             detail.append(f"{rate.remaining:,}/{rate.limit:,}" if rate.limit else f"{rate.remaining:,}",
                           style="bold red" if low else "")
             if rate.reset:
-                minutes = max(0, math.ceil((rate.reset - self.panel.clock()) / 60))
+                minutes = max(0, math.ceil((rate.reset - self.clock()) / 60))
                 detail.append(f" · resets in {minutes} min")
             if rate.limit == 60:
                 detail.append(" (unauthenticated: set GH_TOKEN)")
-        self.panel.show_detail(detail)
+        self.show_detail(detail)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -244,18 +223,18 @@ class RepoTable(PanelView, DataTable):
 
     def action_cycle_sort(self) -> None:
         sorts = SEARCH_SORTS if self.searching else OWNER_SORTS
-        self.sort = sorts[(sorts.index(self.sort) + 1) % len(sorts)] if self.sort in sorts else sorts[0]
+        self.ordering = sorts[(sorts.index(self.ordering) + 1) % len(sorts)] if self.ordering in sorts else sorts[0]
         self.pages = {}
         self.newest_page = None
         self.current = 1
         self.clear()
         self.fetching = True
         self._demand = asyncio.Event()
-        self.start_feed(sort=self.sort)
+        self.start_feed(sort=self.ordering)
         self._show_detail()
 
     def action_filter(self) -> None:
-        self.panel.open_filter()
+        self.post_message(self.FilterRequested())
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip()
@@ -269,27 +248,49 @@ class RepoTable(PanelView, DataTable):
     def action_open_detail(self) -> None:
         repo = self.selected_repo()
         if repo is not None:
-            from .screens.detail import repo_detail
-
-            self.app.push_screen(repo_detail(repo, self.panel.clock()))
+            self.app.push_screen(repo_detail(repo, self.clock()))
 
     def action_select_cursor(self) -> None:
         self.action_open_detail()
 
-    def action_open_browser(self) -> None:
+    async def action_open_browser(self) -> None:
         repo = self.selected_repo()
-        open_in_browser(self.app, repo.html_url if repo else None)
+        await open_link(self.app, repo.html_url if repo else None)
 
     def action_copy_url(self) -> None:
         repo = self.selected_repo()
-        copy_url(self.app, repo.html_url if repo else None)
+        copy_link(self.app, repo.html_url if repo else None)
+
+
+def repo_detail(repo: Any, now: float) -> DetailScreen:
+    def date(iso: str | None) -> Text:
+        when = parse_iso(iso)
+        return Text(stamp(when, now)) if when is not None else safe_text(iso or "", one_line=True)
+
+    flags = [flag for flag, on in (("fork", repo.fork), ("archived", repo.archived)) if on]
+    fields = [
+        ("description", safe_text(repo.description or "")),
+        ("topics", safe_text(", ".join(repo.topics), one_line=True)),
+        ("language", safe_text(repo.language or "", one_line=True)),
+        ("license", safe_text(repo.license or "none", one_line=True)),
+        ("stars", Text(f"{repo.stargazers_count:,}")),
+        ("forks", Text(f"{repo.forks_count:,}")),
+        ("open issues", Text(f"{repo.open_issues_count:,}")),
+        ("visibility", safe_text(repo.visibility or "", one_line=True)),
+        *([("flags", Text(", ".join(flags)))] if flags else []),
+        ("created", date(repo.created_at)),
+        ("updated", date(repo.updated_at)),
+        ("pushed", date(repo.pushed_at)),
+        ("url", safe_text(repo.html_url, "underline", one_line=True)),
+    ]
+    return DetailScreen(safe_text(repo.full_name, "bold", one_line=True), fields, link=repo.html_url)
 
 
 class ReposPanel(FeedPanel):
     live_word = "connected"
 
     def make_view(self) -> RepoTable:
-        return RepoTable(self)
+        return RepoTable(self.config)
 
     def compose_extra(self) -> ComposeResult:
         filter_input = Input(placeholder="filter the loaded repos (enter: done, escape: clear)", classes="filter")
@@ -297,11 +298,13 @@ class ReposPanel(FeedPanel):
         yield filter_input
         yield LoadingIndicator(classes="page-loading")  # page 1 is on its way
 
-    def show_loading(self, loading: bool) -> None:
+    def on_repo_table_loading(self, message: RepoTable.Loading) -> None:
+        message.stop()
         for indicator in self.query(".page-loading"):
-            indicator.display = loading
+            indicator.display = message.loading
 
-    def open_filter(self) -> None:
+    def on_repo_table_filter_requested(self, message: RepoTable.FilterRequested) -> None:
+        message.stop()
         filter_input = self.query_one(".filter", Input)
         filter_input.display = True
         filter_input.focus()

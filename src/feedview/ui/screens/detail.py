@@ -7,7 +7,6 @@ Everything shown here came from the network, so every value goes through
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from rich.highlighter import JSONHighlighter
@@ -19,20 +18,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from ..safe import clean, clean_line, safe_text
-
-
-def when(epoch: float | None, now: float) -> str:
-    if not epoch:
-        return ""
-    from ..notifications import relative_time
-
-    try:
-        stamp = datetime.fromtimestamp(epoch).strftime("%Y-%m-%d %H:%M:%S")
-    except (OverflowError, OSError, ValueError):  # beyond what the platform's clock can show
-        return f"{epoch:g}"
-    age = relative_time(epoch, now)
-    return f"{stamp} ({'just now' if age == 'now' else age + ' ago'})"
+from ..links import copy_link, open_link
+from ..safe import clean, safe_text
+from ..timefmt import stamp
 
 
 class DetailScreen(ModalScreen[None]):
@@ -72,65 +60,11 @@ class DetailScreen(ModalScreen[None]):
                 yield Static(JSONHighlighter()(Text(clean(raw))), classes="detail-raw")
         yield Footer()
 
-    def action_open_link(self) -> None:
-        from ..repos import open_in_browser
-
-        open_in_browser(self.app, self.link)
+    async def action_open_link(self) -> None:
+        await open_link(self.app, self.link)
 
     def action_copy_link(self) -> None:
-        from ..repos import copy_url
-
-        copy_url(self.app, self.link)
-
-
-def notification_detail(item: Any, sent: float, now: float) -> DetailScreen:
-    from ..notifications import PRIORITY_ICONS, priority_of
-
-    if not hasattr(item, "message"):  # a plain SSE event
-        fields = [("event", safe_text(item.type)), ("id", safe_text(item.last_event_id))]
-        return DetailScreen(Text("event", style="bold"), fields, body=safe_text(item.data))
-    priority = priority_of(item)
-    fields = [
-        ("priority", Text(f"{PRIORITY_ICONS[priority]} {priority}", style="bold red" if priority >= 4 else "")),
-        ("time", Text(when(sent, now))),
-        ("topic", safe_text(item.topic, one_line=True)),
-        ("tags", safe_text(", ".join(item.tags), one_line=True)),
-        ("click", safe_text(item.click or "", "underline", one_line=True)),
-        ("id", safe_text(item.id, one_line=True)),
-    ]
-    title = safe_text(item.title or item.topic or "notification", "bold", one_line=True)
-    raw = dict(item.raw) if item.raw else None
-    if raw is None:
-        raw_data = getattr(getattr(item, "event", None), "data", None)
-        try:
-            raw = json.loads(raw_data) if raw_data else None
-        except ValueError:
-            raw = raw_data
-    return DetailScreen(title, fields, body=safe_text(item.message), raw=raw, link=item.click)
-
-
-def repo_detail(repo: Any, now: float) -> DetailScreen:
-    def date(iso: str | None) -> Text:
-        from ..repos import ago
-
-        return Text(f"{clean_line(iso)} ({ago(iso, now)})" if iso else "")
-
-    fields = [
-        ("description", safe_text(repo.description or "")),
-        ("topics", safe_text(", ".join(repo.topics), one_line=True)),
-        ("language", safe_text(repo.language or "", one_line=True)),
-        ("license", safe_text(repo.license or "none", one_line=True)),
-        ("stars", Text(f"{repo.stargazers_count:,}")),
-        ("forks", Text(f"{repo.forks_count:,}")),
-        ("open issues", Text(f"{repo.open_issues_count:,}")),
-        ("visibility", safe_text(repo.visibility or "", one_line=True)),
-        ("flags", Text(", ".join(f for f, on in (("fork", repo.fork), ("archived", repo.archived)) if on))),
-        ("created", date(repo.created_at)),
-        ("updated", date(repo.updated_at)),
-        ("pushed", date(repo.pushed_at)),
-        ("url", safe_text(repo.html_url, "underline", one_line=True)),
-    ]
-    return DetailScreen(safe_text(repo.full_name, "bold", one_line=True), fields, link=repo.html_url)
+        copy_link(self.app, self.link)
 
 
 def health_detail(sample: Any, now: float) -> DetailScreen:
@@ -139,7 +73,7 @@ def health_detail(sample: Any, now: float) -> DetailScreen:
     fields = [
         ("url", safe_text(sample.url, one_line=True)),
         ("state", Text(sample.state)),
-        ("last check", Text(when(sample.time, now))),
+        ("last check", Text(stamp(sample.time, now))),
         ("status", Text("" if sample.status_code is None else str(sample.status_code))),
         ("latency", ms(sample.latency_ms)),
         ("error", safe_text(sample.reason or "", one_line=True)),
@@ -149,7 +83,7 @@ def health_detail(sample: Any, now: float) -> DetailScreen:
             ("uptime", Text("" if stats.uptime_pct is None else f"{stats.uptime_pct:.2f}% of {stats.window} checks")),
             ("p50 / p95", Text(f"{ms(stats.p50_ms)} / {ms(stats.p95_ms)}")),
             ("last error", safe_text(stats.last_error or "", one_line=True)),
-            ("state since", Text(when(stats.last_change, now))),
+            ("state since", Text(stamp(stats.last_change, now))),
         ]
     title = safe_text(sample.name or sample.url, "bold", one_line=True)
     return DetailScreen(title, fields, link=sample.url)
