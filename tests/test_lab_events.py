@@ -214,13 +214,12 @@ async def test_a_stopping_lab_ends_its_streams_cleanly(caplog):
     caplog.set_level(logging.WARNING)
     stack = contextlib.ExitStack()
     lab = stack.enter_context(start_lab(LabConfig(sse_interval_s=0.05)))
-    async with httpx.AsyncClient(timeout=10) as client:
-        async with client.stream("GET", lab.url("/events")) as response:
-            chunks = response.aiter_bytes()
-            assert await anext(chunks)  # streaming
-            stopping = asyncio.ensure_future(asyncio.to_thread(stack.close))
-            async for _ in chunks:  # ends, without an error, when the lab stops
-                pass
-            await stopping
+    async with httpx.AsyncClient(timeout=10) as client, client.stream("GET", lab.url("/events")) as response:
+        chunks = response.aiter_bytes()
+        assert await anext(chunks)  # streaming
+        stopping = asyncio.ensure_future(asyncio.to_thread(stack.close))
+        async for _ in chunks:  # ends, without an error, when the lab stops
+            pass
+        await stopping
     assert lab.state.open_streams == 0
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

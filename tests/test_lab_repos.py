@@ -41,7 +41,7 @@ def test_every_page_of_the_big_org_by_following_next(lab):
 
 def test_repo_objects_carry_githubs_field_names(lab):
     repo = httpx.get(lab.url("/users/octocat/repos")).json()[0]
-    assert FIELDS <= set(repo) and repo["owner"]["login"] == "octocat"
+    assert set(repo) >= FIELDS and repo["owner"]["login"] == "octocat"
     assert repo["html_url"] == f"https://github.com/{repo['full_name']}"
     assert repo["url"] == f"{lab.base_url}/repos/{repo['full_name']}"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -69,7 +69,7 @@ _TOPICS = {"Python": ("python", "asyncio", "cli"), "TypeScript": ("typescript", 
 # Text from the network is untrusted: the lab serves some on purpose, for the UI's sake.
 _HOSTILE = {"name": "escape-room", "description": "Renders [bold]markup[/] and \x1b[31mANSI\x1b[0m literally [/]"}
 
-_EPOCH = datetime(2011, 3, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2011, 3, 1, tzinfo=UTC)
 _SPAN_DAYS = 15 * 365
 
 

@@ -9,7 +9,17 @@
 
 The streams are plain ASGI so that bytes go out exactly as written. Every stream
 calls LabState.stream_opened()/stream_closed() so tests can see connects and
-disconnects. Knobs (query parameters) are listed in ENDPOINTS and below.
+disconnects. Knobs (query parameters) are listed in ENDPOINTS; the hostile ones that
+/events and /ntfy/{topic}/sse share open the stream, in this order:
+
+  retry=VALUE       `retry: VALUE` as given (/events sends `retry: 3000` unless told)
+  retry_digits=N    `retry: 999...` with N digits (at most 1,000,000) instead
+  data_lines=N      N empty `data:` lines, then the blank line that dispatches them
+  blank_lines=N     N blank lines (at most 100,000,000 of either, written 64 KiB at a time)
+  close_after=N     end the stream after N events; 0 ends it after the opening (with
+                    retry=0: a reconnect storm)
+
+Knobs reach the endpoints through faults.knobs(), so /_knobs/ prefixes and cycle= apply.
 """
 
 from __future__ import annotations
@@ -22,18 +32,21 @@ import string
 import time
 from bisect import bisect_left
 from collections import OrderedDict, deque
-from urllib.parse import parse_qsl
+from collections.abc import Iterator
 
 from starlette.routing import Route
 
+from .faults import knobs
 from .state import LabConfig, LabState
 
 # (path, what it is) for `feedview lab` and the index page
 ENDPOINTS: list[tuple[str, str]] = [
     ("/events", "SSE notifications; knobs: interval=S retry=MS cut_after=N cut_mid=1 "
-                "stall_stream=1 malformed=1 bad_json=1 gone_after=N"),
+                "stall_stream=1 malformed=1 bad_json=1 gone_after=N retry_digits=N close_after=N "
+                "data_lines=N blank_lines=N"),
     ("/firehose?count=200000&size=200", "SSE firehose from pre-rendered bytes (resumes by Last-Event-ID)"),
-    ("/ntfy/{topic}/sse", "ntfy-compatible SSE subscription; since=ID|all|UNIXTIME|10m; cut_after=N resend=N"),
+    ("/ntfy/{topic}/sse", "ntfy-compatible SSE subscription; since=ID|all|UNIXTIME|10m; cut_after=N resend=N "
+                          "retry=V retry_digits=N close_after=N data_lines=N blank_lines=N"),
     ("/ntfy/{topic}", "POST: publish to an ntfy topic (body = message; Title/Priority/Tags/Click headers)"),
 ]
 
@@ -43,6 +56,9 @@ SSE_HEADERS = [
     (b"x-accel-buffering", b"no"),
 ]
 FIREHOSE_WRITE = 256 * 1024
+OPENING_WRITE = 64 * 1024
+MAX_OPENING_LINES = 100_000_000
+MAX_RETRY_DIGITS = 1_000_000
 NTFY_PRIORITIES = {"min": 1, "low": 2, "default": 3, "high": 4, "max": 5, "urgent": 5}
 ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -89,10 +105,6 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
     ]
 
 
-def _query(scope) -> dict[str, str]:
-    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
-
-
 def _header(scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key.lower() == name:
@@ -112,6 +124,29 @@ async def _plain(send, status: int, body: bytes = b"", ctype: bytes = b"applicat
     headers = [] if status == 204 else [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if status == 204 else body})
+
+
+def _opening(params: dict[str, str], retry) -> Iterator[bytes]:
+    """What a stream sends before its events: `retry:` and the lines data_lines= and
+    blank_lines= ask for, in pieces of at most OPENING_WRITE bytes."""
+    if "retry_digits" in params:
+        retry = "9" * int(min(_number(params, "retry_digits", 1, low=1), MAX_RETRY_DIGITS))
+    if retry is not None:
+        yield f"retry: {retry}\n\n".encode()
+    for key, line, end in (("data_lines", b"data:\n", b"\n"), ("blank_lines", b"\n", b"")):
+        count = int(min(_number(params, key, 0), MAX_OPENING_LINES))
+        if count:
+            per_piece = OPENING_WRITE // len(line)
+            piece = line * per_piece
+            for _ in range(count // per_piece):
+                yield piece
+            yield line * (count % per_piece) + end
+
+
+def _limit(params: dict[str, str], cut_after: int) -> int | None:
+    """Events to send before ending: close_after= (0 allowed), else cut_after= (0: no end)."""
+    close_after = _number(params, "close_after", -1)
+    return int(close_after) if close_after >= 0 else (cut_after or None)
 
 
 async def _stream(state: LabState, receive, send, body) -> None:
@@ -215,7 +250,7 @@ class _Events:
         self.config, self.state, self.topic = config, state, topic
 
     async def __call__(self, scope, receive, send) -> None:
-        params = _query(scope)
+        params = knobs(scope)
         if "gone_after" in params:
             seen = self.state.bump(f"gone_after:{scope['query_string']!r}")
             if seen > _number(params, "gone_after", 0):
@@ -226,22 +261,21 @@ class _Events:
         start = int(last) + 1 if last.isascii() and last.isdigit() else self.topic.latest() + 1
         start = max(start, self.topic.oldest())
         retry = params.get("retry", self.config.sse_retry_ms)
-        cut_after = int(_number(params, "cut_after", 0))
+        limit = _limit(params, int(_number(params, "cut_after", 0)))
 
         async def body(write) -> None:
             if params.get("stall_stream"):
                 await asyncio.Event().wait()  # headers sent; not one byte more
-            opening = b"" if retry is None else f"retry: {retry}\n\n".encode()
+            for piece in _opening(params, retry):
+                await write(piece)
             if params.get("malformed"):
-                opening += MALFORMED
-            if opening:
-                await write(opening)
+                await write(MALFORMED)
             backlog_end = self.topic.latest()  # replayed at once; later events are paced
             n, sent = start, 0
             last_write = due = time.monotonic()
             due += interval
             while True:
-                if cut_after and sent == cut_after:
+                if limit is not None and sent == limit:
                     if params.get("cut_mid"):
                         frame = self._frame(n, params)
                         await write(frame[: len(frame) // 2])
@@ -315,7 +349,7 @@ class _Firehose:
         return self.rendered[1], self.rendered[2]
 
     async def __call__(self, scope, receive, send) -> None:
-        params = _query(scope)
+        params = knobs(scope)
         count = int(_number(params, "count", 10_000, low=1))
         size = int(_number(params, "size", 200, low=1))
         if count > 5_000_000 or size > 65_536:
@@ -400,14 +434,18 @@ class _NtfySubscribe:
         if not _valid_topic(name):
             await _plain(send, 400, b'{"code":40009,"http":400,"error":"invalid topic"}')
             return
-        params = _query(scope)
+        params = knobs(scope)
         topic = self.ntfy.topic(name)
-        cut_after = int(_number(params, "cut_after", 0))
+        limit = _limit(params, int(_number(params, "cut_after", 0)))
         backlog = _since(list(topic.messages), params.get("since"), int(_number(params, "resend", 0)))
         newest = topic.messages[-1] if topic.messages else None
 
         async def body(write) -> None:
+            for piece in _opening(params, params.get("retry")):  # ntfy sends no retry: unless asked
+                await write(piece)
             await write(self.ntfy.control(name, "open"))
+            if limit == 0:
+                return
             sent = 0
             queue = backlog
             last = newest  # the newest message this subscriber has (or skipped, without since=)
@@ -416,7 +454,7 @@ class _NtfySubscribe:
                     await write(f"data: {json.dumps(message, separators=(',', ':'))}\n\n".encode())
                     last = message
                     sent += 1
-                    if sent == cut_after:
+                    if sent == limit:
                         return
                 changed = topic.changed
                 queue = _after(topic.messages, last)  # published while we were writing
@@ -424,7 +462,7 @@ class _NtfySubscribe:
                     continue
                 try:
                     await asyncio.wait_for(changed.wait(), self.config.keepalive_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await write(self.ntfy.control(name, "keepalive"))
                 queue = _after(topic.messages, last)
 
@@ -446,7 +484,7 @@ class _NtfyPublish:
             body += message.get("body", b"")
             if not message.get("more_body") or len(body) > 4096:
                 break
-        params = _query(scope)
+        params = knobs(scope)
 
         def field(*names: str) -> str:
             for key in names:

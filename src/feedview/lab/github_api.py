@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .catalogue import AUTHENTICATED_LOGIN
+from .faults import PREFIX, flag, knobs
+from .hostile import ESCAPE_SEGMENT
 from .state import LabConfig, LabState
 
 DOCS = "https://docs.github.com/rest"
@@ -44,7 +46,7 @@ class RateLimiter:
         self._windows[(who, resource)] = (reset, used + 1)
 
 
-_limiters: "weakref.WeakKeyDictionary[LabState, RateLimiter]" = weakref.WeakKeyDictionary()
+_limiters: weakref.WeakKeyDictionary[LabState, RateLimiter] = weakref.WeakKeyDictionary()
 
 
 def limiter(state: LabState) -> RateLimiter:
@@ -126,7 +128,7 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 def common_headers(caller: Caller, scopes: str = "repo, notifications, read:org") -> dict[str, str]:
     headers = {
-        "cache-control": "private, max-age=60, s-maxage=60" if caller.authenticated else "public, max-age=60, s-maxage=60",
+        "cache-control": f"{'private' if caller.authenticated else 'public'}, max-age=60, s-maxage=60",
         "vary": "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding",
         "x-github-media-type": "github.v3; format=json",
         "x-github-api-version-selected": "2022-11-28",
@@ -144,15 +146,24 @@ def link_header(request: Request, path: str, page: int, last: int) -> str | None
     """GitHub's Link header: prev, next, last, first, each keeping the request's other parameters.
 
     `path` may differ from the request's (GitHub's next link for /users/x/repos is
-    /user/ID/repos). The `link_origin` knob points every link at another origin.
+    /user/ID/repos). Links keep a /_knobs/ prefix. Knobs: `link_origin` points every link
+    at another origin; `escape_link` puts percent-encoded ESC, BEL, U+202E and U+200B in
+    their paths (in a /_knobs/ segment, so the lab still serves them) and always adds a next.
     """
+    params = knobs(request.scope)
+    escape = flag(params.get("escape_link"))
+    if escape:
+        last = max(last, page + 1)
     if last <= 1 and page <= 1:
         return None
-    origin = request.query_params.get("link_origin") or f"{request.url.scheme}://{request.url.netloc}"
+    origin = params.get("link_origin") or f"{request.url.scheme}://{request.url.netloc}"
+    prefix = request.scope.get("lab.prefix", "")
+    if escape:
+        prefix = f"{prefix}&{ESCAPE_SEGMENT}" if prefix else PREFIX + ESCAPE_SEGMENT
     kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != "page"]
 
     def url(number: int) -> str:
-        return f"<{origin.rstrip('/')}{path}?{urlencode([*kept, ('page', str(number))])}>"
+        return f"<{origin.rstrip('/')}{prefix}{path}?{urlencode([*kept, ('page', str(number))])}>"
 
     links = []
     if page > 1:

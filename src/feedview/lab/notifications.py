@@ -11,6 +11,8 @@ marks a thread read (205). Instance knobs, in LabConfig.extra:
   notifications_refuse_read    PATCH answers 403, as for a token that may read but not write
   notifications_forbidden      every notifications request answers 403, as for a fine-grained token
 
+Per-request knob: `poll_interval=X` sends `X-Poll-Interval: X` as given (1e300, 0.000001, nan).
+
 Changes get whole, strictly increasing seconds, so Last-Modified (an HTTP date)
 never hides a change made within the same second as the last poll.
 """
@@ -29,11 +31,13 @@ from starlette.routing import Route
 
 from . import github_api as api
 from .catalogue import catalogue
+from .faults import knobs
 from .state import LabConfig, LabState
 
 # (method and path, what it is) for `feedview lab` and the index page
 ENDPOINTS: list[tuple[str, str]] = [
-    ("/notifications", "GitHub notifications (needs the token): Last-Modified, 304, X-Poll-Interval, all, participating"),
+    ("/notifications", "GitHub notifications (needs the token): Last-Modified, 304, X-Poll-Interval, all, "
+                       "participating; poll_interval=X"),
     ("/repos/{owner}/{repo}/notifications", "one repository's notification threads"),
     ("/notifications/threads/{id}", "one thread; PATCH marks it read"),
     ("/_lab/notifications/threads", "POST {reason, title, type, repo}: a new thread; POST .../{id}/touch: an update"),
@@ -95,7 +99,8 @@ class Inbox:
             "updated_at": _stamp(when),
             "last_read_at": None if unread else _stamp(when - 60),
             "subject": {"title": title or rng.choice(titles), "type": subject_type,
-                        "path": None if kind is None else f"{kind}/{number if kind != 'commits' else rng.randbytes(20).hex()}"},
+                        "path": None if kind is None
+                        else f"{kind}/{number if kind != 'commits' else rng.randbytes(20).hex()}"},
             "repository": repository,
         })
         return self.threads[-1]
@@ -177,7 +182,8 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
         page, per_page = api.page_params(request)
         per_page = min(per_page, MAX_PER_PAGE)
         if page == 1:  # a poll: the first page is what GitHub meters with X-Poll-Interval
-            headers["x-poll-interval"] = f"{inbox.poll_interval(caller.who):g}"
+            interval = f"{inbox.poll_interval(caller.who):g}"
+            headers["x-poll-interval"] = knobs(request.scope).get("poll_interval", interval)
         since = request.headers.get("if-modified-since")
         if since and page == 1:
             try:

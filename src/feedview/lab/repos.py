@@ -1,7 +1,8 @@
 """Lab endpoints: GitHub-shaped repository lists and repository search.
 
 Per-request knobs besides the generic faults: `link_origin=URL` points the Link
-header at another origin; `incomplete=1` makes search say incomplete_results.
+header at another origin; `escape_link=1` puts escapes in its paths (github_api.py);
+`incomplete=1` makes search say incomplete_results.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import uvicorn
 

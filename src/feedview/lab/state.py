@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass
@@ -37,6 +37,7 @@ class RequestRecord:
     query: str
     headers: dict[str, str]
     time: float
+    fault: str = ""  # the cycle= entry this request got (faults.FAULTS), if any
 
 
 class LabState:
@@ -78,7 +79,7 @@ class LabState:
         with self._cond:
             self._cond.notify_all()
 
-    def wait_for(self, predicate: Callable[["LabState"], bool], timeout: float = 5.0) -> bool:
+    def wait_for(self, predicate: Callable[[LabState], bool], timeout: float = 5.0) -> bool:
         """Block until predicate(state) holds; False on timeout. For sync tests."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -88,6 +89,13 @@ class LabState:
                     return False
                 self._cond.wait(remaining)
             return True
+
+    def take_requests(self) -> list[RequestRecord]:
+        """The requests recorded so far, forgotten here: a long run (benchmarks/soak.py)
+        summarises them as they come instead of keeping every one."""
+        with self._cond:
+            taken, self.requests = self.requests, []
+            return taken
 
     def requests_to(self, path_prefix: str) -> list[RequestRecord]:
         with self._cond:
