@@ -39,7 +39,7 @@ async def test_a_row_per_check_with_dot_latency_sparkline_uptime_next_and_error(
         dot, name, status, latency, recent, uptime, next_check, error = row(table, "legacy")
         assert status == "503" and set(recent) == {"✕"} and uptime == "0.0%" and "503" in error
         text = screen_text(app)
-        assert "2 checks: 1 up · 1 down" in text and "checking" in text
+        assert "2 checks: 1 up · 1 down" in text and "● 1 of 2 healthy · every 0.2 s" in text
 
 
 async def test_enter_opens_the_check_detail(lab):

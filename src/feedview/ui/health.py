@@ -1,4 +1,9 @@
-"""The health panel: one row per check, updated once per frame at most."""
+"""The health panel: one row per check, updated once per frame at most.
+
+The state line says how the checks stand ("● 3 of 4 healthy · every 10 s") while the
+feed lives, and the feed's own final state once it has ended: a late repaint never
+puts a live word over a dead feed.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +18,27 @@ from textual.widgets import DataTable
 
 from ..feeds.state import FeedState
 from .panel import FRAME_S, FeedPanel, PanelView
-from .safe import clean_line
+from .safe import clean_line, redact_url
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 20
 DOTS = {
     "healthy": ("●", "green"),
+    "degraded": ("●", "yellow"),
     "unstable": ("◐", "yellow"),
     "unhealthy": ("●", "red"),
     "unknown": ("○", "grey50"),
 }
-COLUMNS = (("", "dot"), ("check", "check"), ("status", "status"), ("latency", "latency"),
-           ("recent", "recent"), ("uptime", "uptime"), ("next", "next"), ("last error", "error"))
+COLUMNS = (
+    ("", "dot"),
+    ("check", "check"),
+    ("status", "status"),
+    ("latency", "latency"),
+    ("recent", "recent"),
+    ("uptime", "uptime"),
+    ("next", "next"),
+    ("last error", "error"),
+)
 
 
 @dataclass
@@ -45,6 +59,32 @@ def sparkline(latencies: deque[float | None]) -> Text:
             level = 0 if high == low else round((value - low) / (high - low) * (len(SPARK_BARS) - 1))
             spark.append(SPARK_BARS[level], style="cyan")
     return spark
+
+
+def check_name(sample: Any) -> str:
+    """A check as shown: its name, else its URL without credentials."""
+    return clean_line(sample.name) if sample.name else redact_url(sample.url)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def standing(states: list[str], intervals: list[float | None]) -> str:
+    """The state line's words for live checks: "3 of 4 healthy · every 10 s"."""
+    if not states:
+        return HealthPanel.live_word_before_samples
+    if len(states) == 1:
+        health = states[0]
+    elif states.count("healthy") == len(states):
+        health = f"all {len(states)} healthy"
+    else:
+        health = f"{states.count('healthy')} of {len(states)} healthy"
+    known = sorted({i for i in intervals if i})
+    if not known:
+        return health
+    every = f"{known[0]:g}" if len(known) == 1 else f"{known[0]:g}–{known[-1]:g}"
+    return f"{health} · every {every} s"
 
 
 def state_of(sample: Any) -> str:
@@ -88,7 +128,7 @@ class HealthTable(PanelView, DataTable):
 
     def _flush(self) -> None:
         self._flush_pending = False
-        if self.panel.state.phase != "open":
+        if not self.panel.state.final and self.panel.state.phase != "open":
             self.panel.show_state(FeedState("open"))
         now = self.panel.clock()
         if any(key not in self.rows for key in self._dirty):
@@ -100,7 +140,7 @@ class HealthTable(PanelView, DataTable):
             self.move_cursor(row=cursor, animate=False)
         else:
             for key in self._dirty:
-                for (_, column), value in zip(COLUMNS, self._cells(self.checks[key], now)):
+                for (_, column), value in zip(COLUMNS, self._cells(self.checks[key], now), strict=True):
                     self.update_cell(key, column, value, update_width=True)
         self._dirty.clear()
         self._summarise()
@@ -125,25 +165,28 @@ class HealthTable(PanelView, DataTable):
         latency = "" if sample.latency_ms is None else f"{sample.latency_ms:,.0f} ms"
         status = str(sample.status_code) if sample.status_code is not None else (sample.error_kind or "")
         last_error = sample.reason or (stats.last_error if stats else None) or ""
+        error_style = "red" if not sample.ok else "yellow" if sample.reason else "dim"
         return (
             Text(icon, style=colour),
-            Text(clean_line(sample.name or sample.url)),
+            Text(check_name(sample)),
             Text(clean_line(status), style="" if sample.ok else "red"),
             Text(latency, justify="right"),
             sparkline(row.latencies),
             Text(uptime, justify="right"),
             self._next(sample, now),
-            Text(clean_line(last_error)[:80], style="red" if not sample.ok else "dim"),
+            Text(clean_line(last_error)[:80], style=error_style),
         )
 
     def _summarise(self) -> None:
-        states = [state_of(r.sample) for r in self.checks.values()]
-        detail = Text(f"{len(states)} checks: ", style="dim")
+        samples = [r.sample for r in self.checks.values()]
+        states = [state_of(s) for s in samples]
+        detail = Text(f"{plural(len(states), 'check')}: ", style="dim")
         detail.append(f"{states.count('healthy')} up", style="green")
-        for word, style in (("unstable", "yellow"), ("unhealthy", "red")):
+        for word, style in (("degraded", "yellow"), ("unstable", "yellow"), ("unhealthy", "red")):
             if states.count(word):
                 detail.append(f" · {states.count(word)} {'down' if word == 'unhealthy' else word}", style=style)
         self.panel.show_detail(detail)
+        self.panel.set_summary(standing(states, [getattr(s, "interval", None) for s in samples]))
 
     def selected_check(self) -> Any:
         if not self.row_count:
@@ -160,7 +203,20 @@ class HealthTable(PanelView, DataTable):
 
 
 class HealthPanel(FeedPanel):
-    live_word = "checking"
+    live_word_before_samples = "checking"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._summary = self.live_word_before_samples
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def live_word(self) -> str:  # FeedPanel's state line shows this while the feed is open
+        return self._summary
+
+    def set_summary(self, summary: str) -> None:
+        if summary != self._summary:
+            self._summary = summary
+            self.show_state(self.state)  # the same state, its line written again
 
     def make_view(self) -> HealthTable:
         return HealthTable(self)

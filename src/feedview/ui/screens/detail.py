@@ -19,7 +19,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from ..safe import clean, clean_line, safe_text
+from ..safe import clean, clean_line, redact_url, safe_text
 
 
 def when(epoch: float | None, now: float) -> str:
@@ -45,8 +45,15 @@ class DetailScreen(ModalScreen[None]):
         Binding("y", "copy_link", "Copy link"),
     ]
 
-    def __init__(self, title: Text, fields: list[tuple[str, Text]], *, body: Text | None = None,
-                 raw: Any = None, link: str | None = None) -> None:
+    def __init__(
+        self,
+        title: Text,
+        fields: list[tuple[str, Text]],
+        *,
+        body: Text | None = None,
+        raw: Any = None,
+        link: str | None = None,
+    ) -> None:
         super().__init__()
         self.heading = title
         self.fields = fields
@@ -134,15 +141,23 @@ def repo_detail(repo: Any, now: float) -> DetailScreen:
 
 
 def health_detail(sample: Any, now: float) -> DetailScreen:
+    """A check's last sample: its state (coloured as in the table), what the answer said and
+    in which format, and the rolling stats. The URL is shown, and linked, without credentials."""
+    from ..health import DOTS, check_name
+
     stats = sample.stats
     ms = lambda v: Text("" if v is None else f"{v:,.0f} ms")  # noqa: E731
+    icon, colour = DOTS.get(sample.state, DOTS["unknown"])
+    verdict = getattr(sample, "verdict", None)
     fields = [
-        ("url", safe_text(sample.url, one_line=True)),
-        ("state", Text(sample.state)),
+        ("url", Text(redact_url(sample.url), no_wrap=True)),
+        ("state", Text(f"{icon} {sample.state}", style=colour)),
+        ("last answer", Text(verdict or "")),
+        ("read as", safe_text(getattr(sample, "format", None) or "", one_line=True)),
         ("last check", Text(when(sample.time, now))),
         ("status", Text("" if sample.status_code is None else str(sample.status_code))),
         ("latency", ms(sample.latency_ms)),
-        ("error", safe_text(sample.reason or "", one_line=True)),
+        ("error" if not sample.ok else "note", safe_text(sample.reason or "", one_line=True)),
     ]
     if stats is not None:
         fields += [
@@ -151,5 +166,15 @@ def health_detail(sample: Any, now: float) -> DetailScreen:
             ("last error", safe_text(stats.last_error or "", one_line=True)),
             ("state since", Text(when(stats.last_change, now))),
         ]
-    title = safe_text(sample.name or sample.url, "bold", one_line=True)
-    return DetailScreen(title, fields, link=sample.url)
+    title = Text(check_name(sample), style="bold", no_wrap=True)
+    return DetailScreen(title, fields, link=_without_credentials(sample.url))
+
+
+def _without_credentials(url: str) -> str | None:
+    """The URL to open or copy: userinfo left out (a browser asks for it), None if unusable."""
+    import httpx
+
+    try:
+        return str(httpx.URL(url).copy_with(userinfo=b""))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
