@@ -74,8 +74,8 @@ def _feed_arguments(options: dict[str, Any]) -> dict[str, Any]:
 
 async def _print_samples(arguments: dict[str, Any], count: int | None) -> int:
     """Print samples until each check has `count` of them (or for ever); the exit status."""
-    printed: dict[int, int] = {}
-    last: dict[int, HealthSample] = {}
+    printed: dict[int | None, int] = {}
+    last: dict[int | None, HealthSample] = {}
     checks = len(arguments["checks"])
     async with contextlib.aclosing(health_feed(**arguments)) as feed:
         async for item in feed:
@@ -91,7 +91,7 @@ async def _print_samples(arguments: dict[str, Any], count: int | None) -> int:
             sys.stdout.write(json_line(sample_json(item)))
             sys.stdout.flush()
             if count is not None and len(printed) == checks and min(printed.values()) >= count:
-                return _exit_status(last[i] for i in sorted(last))
+                return _exit_status(sorted(last.values(), key=lambda s: s.check_id or 0))
     return 1  # the feed ended without saying why (it does not, but never report success for it)
 
 

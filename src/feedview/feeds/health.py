@@ -150,10 +150,11 @@ def resolve_checks(
     for check in checks:
         if isinstance(check, str):
             check = HealthCheck(check, **tuning)
-        check = replace(check, interval=check.interval or interval, timeout=check.timeout or timeout)
-        if check.max_interval is None:
-            check = replace(check, max_interval=check.interval * DEFAULT_BACKOFF_CAP)
-        resolved.append(check)
+        own_interval = check.interval or interval
+        max_interval = check.max_interval or own_interval * DEFAULT_BACKOFF_CAP
+        resolved.append(
+            replace(check, interval=own_interval, timeout=check.timeout or timeout, max_interval=max_interval)
+        )
     return resolved
 
 
@@ -172,10 +173,10 @@ async def health_feed(
     # A client per check unless the caller shares one: httpcore's pool scans every
     # connection on each request, so one pool for hundreds of checks costs O(n) each.
     owned = [_new_client() for _ in resolved] if client is None else []
-    clients = owned or [client] * len(resolved)
+    clients = owned if client is None else [client] * len(resolved)
     samples: asyncio.Queue[HealthSample | _Stopped] = asyncio.Queue()
     rng = random.Random()
-    spacing = min(FIRST_ROUND_SPACING, min(c.interval for c in resolved) / len(resolved))
+    spacing = min(FIRST_ROUND_SPACING, min(c.interval or interval for c in resolved) / len(resolved))
     tasks = [
         asyncio.create_task(_run_check(i, check, clients[i], samples, rng, first_delay=i * spacing))
         for i, check in enumerate(resolved)
@@ -347,22 +348,30 @@ async def _probe(client: httpx.AsyncClient, plan: _Plan) -> _Outcome:
     except Exception as exc:
         kind, reason = _classify(exc, check)
         return _Outcome("unhealthy", None, None, kind, _clean(reason, plan.secrets))
-    latency_ms = (time.perf_counter() - started) * 1000
     status_code = int(clamp(response.status_code, 0, 999))
-    body = _text(raw, response)
-    http_kind: ErrorKind = "condition" if response.is_success else "http"
+    answer = Response(status_code, (time.perf_counter() - started) * 1000, _text(raw, response), response.headers)
     if plan.conditions:
-        answer = Response(status_code, latency_ms, body, response.headers)
-        failed = next((f for f in (c.failure(answer) for c in plan.conditions) if f is not None), None)
-        verdict: Verdict = "unhealthy" if failed else "healthy"
-        kind: ErrorKind | None = "condition" if failed else None
-        return _Outcome(verdict, status_code, round(latency_ms, 2), kind, _clean(failed, plan.secrets))
-    reading = read_answer(
-        status_code, response.reason_phrase, body, path=plan.path, location=response.headers.get("location")
-    )
-    kind = http_kind if reading.verdict == "unhealthy" else None
+        return _by_conditions(plan, answer)
+    return _by_default_condition(plan, answer, response)
+
+
+def _by_conditions(plan: _Plan, answer: Response) -> _Outcome:
+    latency_ms = round(answer.response_time_ms, 2)
+    failed = next((f for f in (c.failure(answer) for c in plan.conditions) if f is not None), None)
+    if failed is None:
+        return _Outcome("healthy", answer.status_code, latency_ms, None, None)
+    return _Outcome("unhealthy", answer.status_code, latency_ms, "condition", _clean(failed, plan.secrets))
+
+
+def _by_default_condition(plan: _Plan, answer: Response, response: httpx.Response) -> _Outcome:
+    location = answer.headers.get("location")
+    reading = read_answer(answer.status_code, response.reason_phrase, answer.body, path=plan.path, location=location)
+    kind: ErrorKind | None = None
+    if reading.verdict == "unhealthy":
+        kind = "condition" if response.is_success else "http"
+    reason = _clean(reading.reason, plan.secrets)
     return _Outcome(
-        reading.verdict, status_code, round(latency_ms, 2), kind, _clean(reading.reason, plan.secrets), reading.format
+        reading.verdict, answer.status_code, round(answer.response_time_ms, 2), kind, reason, reading.format
     )
 
 

@@ -234,8 +234,9 @@ def _consul(status_code: int, document: Any, body: str, path: str) -> Reading | 
             return None
         return Reading("healthy", format="Consul") if document else Reading("unhealthy", "no cluster leader", "Consul")
     services = document if isinstance(document, list) else [document]
-    statuses = [s.get("AggregatedStatus") for s in services[:_PARTS_READ] if isinstance(s, dict)]
-    if statuses and all(isinstance(s, str) for s in statuses):
+    entries = [s for s in services[:_PARTS_READ] if isinstance(s, dict)]
+    statuses = [s["AggregatedStatus"] for s in entries if isinstance(s.get("AggregatedStatus"), str)]
+    if statuses and len(statuses) == len(entries):
         worst = max(statuses, key=lambda s: _RANK[_WORDS.get(_word(s) or "", "unhealthy")])
         return _consul_reading(
             worst,

@@ -41,6 +41,7 @@ import random
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -115,7 +116,7 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
 
 
 def _behaviour(preset: Behaviour, params) -> Behaviour:
-    knobs = {}
+    knobs: dict[str, Any] = {}
     try:
         if "latency_ms" in params:
             knobs["latency_ms"] = _bounded(float(params["latency_ms"]), 0, 3_600_000, "latency_ms")
@@ -142,7 +143,7 @@ def _behaviour(preset: Behaviour, params) -> Behaviour:
     if not knobs:
         return preset
     # a knob replaces the preset's way of deciding the status, not only its own field
-    deciding = {"fail_rate": 0.0, "flap_s": None, "pattern": "", "report": None}
+    deciding: dict[str, Any] = {"fail_rate": 0.0, "flap_s": None, "pattern": "", "report": None}
     if any(k in knobs for k in deciding):
         knobs = {**deciding, **knobs}
     return replace(preset, **knobs)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from ..feeds.state import FeedState
@@ -97,7 +98,9 @@ def state_of(sample: Any) -> str:
 class HealthTable(PanelView, DataTable):
     BINDINGS = [Binding("enter", "open_detail", "Detail")]
 
-    def __init__(self, panel: FeedPanel) -> None:
+    panel: HealthPanel
+
+    def __init__(self, panel: HealthPanel) -> None:
         super().__init__(panel, cursor_type="row", zebra_stripes=True)
         self.checks: dict[Any, CheckRow] = {}
         self._dirty: set[Any] = set()
@@ -191,7 +194,7 @@ class HealthTable(PanelView, DataTable):
     def selected_check(self) -> Any:
         if not self.row_count:
             return None
-        key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
         return self.checks[key].sample
 
     def action_open_detail(self) -> None:
@@ -209,13 +212,17 @@ class HealthPanel(FeedPanel):
         self._summary = self.live_word_before_samples
         super().__init__(*args, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def live_word(self) -> str:  # FeedPanel's state line shows this while the feed is open
         return self._summary
 
+    @live_word.setter
+    def live_word(self, summary: str) -> None:
+        self._summary = summary
+
     def set_summary(self, summary: str) -> None:
         if summary != self._summary:
-            self._summary = summary
+            self.live_word = summary
             self.show_state(self.state)  # the same state, its line written again
 
     def make_view(self) -> HealthTable:
