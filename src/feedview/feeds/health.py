@@ -66,12 +66,12 @@ class HealthStats:
 @dataclass(frozen=True)
 class HealthSample:
     time: float  # epoch seconds when the check started
-    url: str
-    ok: bool
-    status_code: int | None
+    url: str  # as configured, credentials included: show it only through text.redact_url
+    ok: bool  # it passed: healthy or degraded
+    status_code: int | None  # 0-999
     latency_ms: float | None
-    error_kind: ErrorKind | None
-    reason: str | None  # short human reason, None when ok
+    error_kind: ErrorKind | None  # None unless it failed
+    reason: str | None  # short human reason (cleaned, secrets as ***); None when healthy
     state: CheckState = "unknown"  # after the flapping rules
     next_at: float | None = None  # epoch seconds of the next check; None: the check has stopped
     stats: HealthStats | None = None
