@@ -181,3 +181,14 @@ def test_checks_that_stop_on_a_bug_end_the_command_with_status_1_and_one_line(la
     out, err = capsys.readouterr()
     assert json.loads(out)["next_at"] is None
     assert err == "feedview health: error: every check stopped: RuntimeError: history lost\n"
+
+
+def test_the_panel_title_never_shows_url_credentials(monkeypatch):
+    opened = []
+    fake_app = types.ModuleType("feedview.ui.app")
+    fake_app.run_panels = lambda panels: opened.append(panels) or 0
+    monkeypatch.setitem(sys.modules, "feedview.ui.app", fake_app)
+
+    assert main(["health", "http://admin:pa55word@example.test/health"]) == 0
+    [[panel]] = opened
+    assert panel.title == "health: http://***@example.test/health"
