@@ -132,7 +132,11 @@ async def test_panel_options_are_health_feed_arguments(lab):
     "paths, status, stderr_lines",
     [
         (["/health/api", "/health/b?report=pass"], 0, []),
-        (["/health/api", "/health/w?report=warn"], 0, ["feedview health: degraded: {1}: status \"warn\" (w:responseTime)"]),
+        (
+            ["/health/api", "/health/w?report=warn"],
+            0,
+            ['feedview health: degraded: {1}: status "warn" (w:responseTime)'],
+        ),
         (["/health/api", "/health/legacy"], 1, ["feedview health: unhealthy: {1}: HTTP 503 Service Unavailable"]),
         (["/health/u?pattern=fp"], 1, ["feedview health: unstable: {0}"]),  # passed only on its retry
     ],

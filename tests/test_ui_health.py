@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servers import wait_until
+
 from feedview.config import PanelConfig
 from feedview.ui.app import FeedviewApp
 from feedview.ui.health import HealthTable

@@ -209,7 +209,7 @@ class _Stopped:
     """A check's task ended on a bug: its last word."""
 
     index: int
-    reason: str
+    reason: str  # one clean line
 
 
 def _stopped_sample(stopped: _Stopped, check: HealthCheck) -> HealthSample:
@@ -278,7 +278,8 @@ async def _run_check(
             try:
                 outcome = await _probe(client, plan)
             except Exception as exc:  # a bug in reading this answer: a failed sample, and the next run as usual
-                outcome = _Outcome("unhealthy", None, None, "other", _clean(f"internal error: {_describe(exc)}"))
+                reason = _clean(f"internal error: {_describe(exc)}", plan.secrets)
+                outcome = _Outcome("unhealthy", None, None, "other", reason)
             ok = outcome.verdict != "unhealthy"
             history.record(started, ok, outcome.latency_ms, outcome.reason, degraded=outcome.verdict == "degraded")
             # a probe that overran its slot starts the next one at once
@@ -311,7 +312,7 @@ async def _run_check(
                 )
             )
     except Exception as exc:  # a bug in the check's own machinery: this check stops, the others go on
-        samples.put_nowait(_Stopped(index, _describe(exc)))
+        samples.put_nowait(_Stopped(index, _clean(_describe(exc)) or ""))
 
 
 def _next_delay(check: HealthCheck, failures: int, rng: random.Random) -> float:
