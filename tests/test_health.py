@@ -86,10 +86,11 @@ async def test_a_non_2xx_answer_is_an_http_error(lab):
     assert sample.state == "unhealthy" and sample.stats.last_error == sample.reason
 
 
-async def test_a_warn_document_fails_the_default_condition(lab):
+async def test_a_warn_document_is_degraded_not_failed(lab):
     [sample] = await samples_of([lab.url("/health/x?report=warn")], 1)
-    assert (sample.ok, sample.status_code) == (False, 200)
-    assert (sample.error_kind, sample.reason) == ("condition", 'status "warn"')
+    assert (sample.ok, sample.status_code, sample.verdict, sample.state) == (True, 200, "degraded", "degraded")
+    assert (sample.error_kind, sample.reason) == (None, 'status "warn" (x:responseTime)')
+    assert sample.format == "IETF health+json" and sample.failures == 0 and sample.stats.last_error is None
 
 
 async def test_the_default_condition_reads_a_top_level_json_status():

@@ -125,3 +125,95 @@ def test_last_change_is_the_time_of_the_transition():
     assert history.last_change == 4.0
     states(history, "p")
     assert history.last_change == 4.0
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("[STATUS] === 200", "'===' is not an operator"),
+        ("[STATUS] = 200", "'=' is not an operator"),
+        ("[STATUS] => 200", "'=>' is not an operator"),
+        ("[STATUS] =! 200", "'=!' is not an operator"),
+        ("[STATUS] == ", "nothing after =="),
+        ("== 200", "nothing before =="),
+        ("[STATUS] 200", "no operator"),
+        ("[STATUS] == 200 OK", "[STATUS] is a number, not '200 OK'"),
+        ("[STATUS] == any(200, 2O4)", "[STATUS] is a number, not '2O4'"),
+        ("[RESPONSE_TIME] < 300ms", "< needs a number on the right, got '300ms'"),
+        ("len([BODY].items) == two", "len([BODY].items) is a number, not 'two'"),
+        ("has([BODY].db) == yes", "has() is true or false, not 'yes'"),
+        ("[STATUS_CODE] == 200", "unknown placeholder [STATUS_CODE]; did you mean [STATUS]?"),
+        ("[status] == 200", "unknown placeholder [status]; did you mean [STATUS]?"),
+        ("[CERTIFICATE_EXPIRATION] > 48", "unknown placeholder [CERTIFICATE_EXPIRATION]; known: [STATUS]"),
+        ("length([BODY]) == 2", "unknown function length(); the left side takes len() or has()"),
+        ("len([BODY].items == 2", "len( is not closed with )"),
+        ("[STATUS] == any(200, 204", "any( is not closed with )"),
+        ("[STATUS] == all(200, 204)", "unknown function all()"),
+        ("[STATUS] == any(200,)", "an empty value"),
+        ("[BODY].status == \"UP", "the quote in '\"UP' is not closed"),
+        ("[BODY].status == \"UP\" or DOWN", "unexpected text after the quoted value"),
+        ("[BODY].status == UP)", "unexpected ')' in 'UP)'"),
+        ("[BODY].status == = UP", "unexpected '=' before '= UP'"),
+        ("[BODY] == pat()", "pat() needs a pattern"),
+        ("[HEADER].X Y == 1", "'X Y' is not a header name"),
+        ("[BODY].items[12345678901] == 1", "index up to 9 digits"),
+    ],
+)
+def test_typos_are_refused_with_a_message_that_points_at_them(text, needle):
+    with pytest.raises(ConditionError) as info:
+        parse_condition(text)
+    message = str(info.value)
+    assert needle in message and repr(text) in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('[BODY].status == any(UP, "a, b")', ("UP", "a, b")),
+        ("[BODY].message == all good", ("all good",)),
+        ('[BODY].message == ""', ("",)),
+        ("[BODY].version == '1.2 (beta)'", ("1.2 (beta)",)),
+        ("[STATUS] == pat(2*)", ("2*",)),
+    ],
+)
+def test_values_that_are_written_right_are_kept_as_written(text, expected):
+    assert parse_condition(text).expected == expected
+
+
+def test_a_nesting_bomb_body_is_not_json_to_a_condition():
+    bomb = answer(body='{"a":' * 50_000)
+    assert failure("[BODY].a == 1", bomb) == "[BODY].a: the body is not JSON"
+    assert failure("len([BODY]) == 250000", bomb) is None
+
+
+def test_a_degraded_answer_passes_reads_degraded_and_does_not_count_as_a_failure():
+    history = CheckHistory(1, 1, 10)
+    for t, (ok, degraded) in enumerate([(True, False), (True, True), (True, True), (True, False)]):
+        history.record(float(t), ok, 5.0, "status warn" if degraded else None, degraded=degraded)
+        assert history.failures == 0 and history.last_error is None
+        assert history.state == ("degraded" if degraded else "healthy")
+    assert history.uptime_pct == 100.0 and history.last_change == 3.0
+
+
+def test_flapping_wins_over_degraded():
+    history = CheckHistory(1, 1, 10)
+    history.record(0.0, False, None, "HTTP 503")
+    history.record(1.0, True, 5.0, "status warn", degraded=True)
+    assert history.state == "unstable"  # passing only on its retry, whatever the answer said
+    history.record(2.0, True, 5.0, "status warn", degraded=True)
+    assert history.state == "degraded"
+
+
+def test_the_state_words_have_one_home_and_no_import_cycle():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import feedview.feeds.check_history, feedview.feeds.health_verdicts, feedview.feeds.conditions\n"
+        "print('feedview.feeds.health' in sys.modules)\n"
+        "from feedview.feeds import health, check_history\n"
+        "print(health.CheckState is check_history.CheckState, health.Verdict is check_history.Verdict)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.split() == ["False", "True", "True"], result.stderr

@@ -108,7 +108,7 @@ def test_latency_knob_holds_the_answer_until_the_client_leaves(lab):
 
 
 def test_bad_knob_is_a_400_with_one_line(lab):
-    for query in ("fail_rate=2", "fail_rate=x", "pattern=pxq", "report=maybe", "flap=0"):
+    for query in ("fail_rate=2", "fail_rate=x", "pattern=pxq", "report=maybe", "flap=0", "format=soap"):
         response = httpx.get(lab.url(f"/health/x?{query}"))
         assert response.status_code == 400, query
         assert "\n" not in response.json()["message"]
@@ -117,3 +117,54 @@ def test_bad_knob_is_a_400_with_one_line(lab):
 def test_endpoints_are_listed_on_the_index(lab):
     paths = [e["path"] for e in httpx.get(lab.url("/")).json()["endpoints"]]
     assert {"/health/{name}", "/health/api", "/health/search", "/health/payments", "/health/legacy"} <= set(paths)
+
+
+FORMAT_ANSWERS = {
+    # format: (HTTP status, media type, what identifies the shape) for report=pass, warn, fail
+    "spring": ((200, 200, 503), "application/vnd.spring-boot.actuator.v3+json", ("UP", "UNKNOWN", "DOWN")),
+    "microprofile": ((200, 200, 503), "application/json", ("UP", "UP", "DOWN")),
+    "aspnet": ((200, 200, 503), "text/plain", ("Healthy", "Degraded", "Unhealthy")),
+    "aspnet-json": ((200, 200, 503), "application/json", ("Healthy", "Degraded", "Unhealthy")),
+    "elastic": ((200, 200, 200), "application/json", ("green", "yellow", "red")),
+    "terminus": ((200, 200, 503), "application/json", ("ok", "ok", "error")),
+    "k8s": ((200, 200, 500), "text/plain", ("ok", "ok", "healthz check failed")),
+    "vault": ((200, 472, 503), "application/json", (False, False, True)),  # sealed
+    "consul": ((200, 429, 503), "application/json", ("passing", "warning", "critical")),
+}
+
+
+def shape_of(name: str, response: httpx.Response) -> object:
+    if name in ("aspnet", "k8s"):
+        return response.text.strip().splitlines()[-1]
+    document = response.json()
+    if name == "vault":
+        assert {"initialized", "standby", "replication_dr_mode"} <= document.keys()
+        return document["sealed"]
+    if name == "consul":
+        assert document["Checks"][0]["Status"] == document["AggregatedStatus"]
+        return document["AggregatedStatus"]
+    if name == "microprofile":
+        assert document["checks"] == [{"name": "svc", "status": document["status"]}]
+    if name == "aspnet-json":
+        assert document["entries"]["svc"]["status"] == document["status"]
+    if name == "elastic":
+        assert document["cluster_name"] == "lab-svc"
+    if name == "terminus":
+        assert set(document) == {"status", "info", "error", "details"}
+    return document["status"]
+
+
+def test_format_knob_serves_each_shape_with_its_codes_and_media_type(lab):
+    with httpx.Client(headers={"Connection": "close"}) as client:
+        for name, (codes, media_type, shapes) in FORMAT_ANSWERS.items():
+            for report, code, shape in zip(("pass", "warn", "fail"), codes, shapes, strict=True):
+                response = client.get(lab.url(f"/health/svc?format={name}&report={report}"))
+                assert response.status_code == code, (name, report)
+                assert response.headers["content-type"].startswith(media_type), (name, report)
+                assert shape_of(name, response) == shape, (name, report)
+
+
+def test_format_knob_keeps_the_presets_way_of_deciding(lab):
+    response = httpx.get(lab.url("/health/legacy?format=spring"))  # legacy always fails
+    assert (response.status_code, response.json()["status"]) == (503, "DOWN")
+    assert httpx.get(lab.url("/health/api?format=ietf")).json()["status"] == "pass"

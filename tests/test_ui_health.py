@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servers import wait_until
+
 from feedview.config import PanelConfig
 from feedview.ui.app import FeedviewApp
 from feedview.ui.health import HealthTable
@@ -39,7 +40,7 @@ async def test_a_row_per_check_with_dot_latency_sparkline_uptime_next_and_error(
         dot, name, status, latency, recent, uptime, next_check, error = row(table, "legacy")
         assert status == "503" and set(recent) == {"✕"} and uptime == "0.0%" and "503" in error
         text = screen_text(app)
-        assert "2 checks: 1 up · 1 down" in text and "checking" in text
+        assert "2 checks: 1 up · 1 down" in text and "● 1 of 2 healthy · every 0.2 s" in text
 
 
 async def test_enter_opens_the_check_detail(lab):
@@ -67,3 +68,68 @@ async def test_a_dismissed_health_panel_sends_no_more_requests(lab):
         await wait_until(lambda: lab.state.counters.get("health:in_flight", 0) == 0, message="nothing in flight")
         # three intervals on, not one more request: nothing was left scheduled
         assert not lab.state.wait_for(lambda s: s.counters.get("health:api", 0) > seen, timeout=0.3)
+
+
+def checks_app(checks: list[dict], interval: float = 0.2) -> FeedviewApp:
+    return FeedviewApp([PanelConfig("health", "Services", {"checks": checks, "interval": interval, "timeout": 2.0})])
+
+
+async def test_a_degraded_check_is_yellow_and_counted_in_both_lines(lab):
+    app = checks_app([{"url": lab.url("/health/api"), "name": "api"},
+                      {"url": lab.url("/health/w?report=warn"), "name": "warn"}])
+    async with app.run_test(size=(140, 20)) as pilot:
+        table = app.query_one(HealthTable)
+        await wait_until(lambda: table.row_count == 2)
+        await pilot.pause(0.1)
+        cells = next(table.get_row_at(i) for i in range(2) if table.get_row_at(i)[1].plain == "warn")
+        assert (cells[0].plain, str(cells[0].style)) == ("●", "yellow")
+        assert cells[7].plain == 'status "warn" (w:responseTime)' and str(cells[7].style) == "yellow"
+        text = screen_text(app)
+        assert "2 checks: 1 up · 1 degraded" in text and "● 1 of 2 healthy · every 0.2 s" in text
+
+
+async def test_one_check_reads_in_the_singular_and_names_its_state(lab):
+    app = checks_app([{"url": lab.url("/health/api"), "name": "api"}])
+    async with app.run_test(size=(140, 20)) as pilot:
+        table = app.query_one(HealthTable)
+        await wait_until(lambda: table.row_count == 1)
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "1 check: 1 up" in text and "● healthy · every 0.2 s" in text and "checks" not in text
+
+
+async def test_a_dead_feed_keeps_its_error_over_a_late_repaint(lab, monkeypatch):
+    from feedview.feeds import check_history
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("history lost")
+
+    monkeypatch.setattr(check_history.CheckHistory, "record", broken)
+    app = checks_app([{"url": lab.url("/health/api"), "name": "api"}])
+    async with app.run_test(size=(140, 20)) as pilot:
+        table, panel = app.query_one(HealthTable), app.panels[0]
+        # the row comes with the repaint that used to put "open" back over the error
+        await wait_until(lambda: table.row_count == 1 and panel.state.phase == "error")
+        await pilot.pause(0.1)
+        assert panel.state.reason == "every check stopped: RuntimeError: history lost"
+        text = screen_text(app)
+        assert "✖ error: every check stopped: RuntimeError: history lost" in text and "healthy" not in text
+
+
+async def test_credentials_in_a_check_url_are_never_shown(lab):
+    url = lab.url("/health/w?report=warn").replace("http://", "http://admin:pa55word@")
+    app = checks_app([{"url": url}])
+    async with app.run_test(size=(140, 30)) as pilot:
+        table = app.query_one(HealthTable)
+        await wait_until(lambda: table.row_count == 1)
+        await pilot.pause(0.1)
+        assert table.get_row_at(0)[1].plain == url.replace("admin:pa55word", "***")
+        assert "pa55word" not in screen_text(app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "pa55word" not in text and "***@" in text
+        assert "read as" in text and "IETF health+json" in text and "● degraded" in text
+        assert "note" in text and 'status "warn"' in text
+        assert app.screen.link == lab.url("/health/w?report=warn")  # opened without the credentials

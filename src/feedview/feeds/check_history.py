@@ -1,25 +1,38 @@
 """One health check's memory: its state after the flapping rules, and rolling stats.
 
-States:
+This module is also the home of the words for a check's health (`Verdict` for one
+answer, `CheckState` for the check over time): the feed, the verdict rules and the
+UI all take them from here.
+
+Verdicts (what one answer said; see health_verdicts.py for how bodies are read):
+  healthy    the endpoint answered and says it works
+  degraded   it answered and works, but says so with a reservation (IETF `warn`,
+             ASP.NET `Degraded`, a yellow Elasticsearch cluster ...)
+  unhealthy  it failed: no answer, an error status, or a body that says it is down
+
+States (the check over time):
   unknown    no sample yet
   healthy    passing
+  degraded   passing, and the latest answer was degraded (a degraded answer counts
+             as a pass: it neither trips the check nor backs it off)
   unhealthy  `failures_to_trip` consecutive failures
   unstable   in between: failing but not tripped yet, or passing only on its retry
-             (the first pass after a failure); it turns healthy after
+             (the first pass after a failure); it turns healthy (or degraded) after
              `successes_to_recover` further consecutive passes
 
 So with the defaults (1 and 1) a blip reads healthy, unhealthy, unstable, healthy:
-one pass right after a failure is not yet proof of health.
+one pass right after a failure is not yet proof of health. Flapping wins over
+degraded: a check that is unstable reads unstable whatever its answers say.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import Literal
 
-if TYPE_CHECKING:
-    from .health import CheckState
+Verdict = Literal["healthy", "degraded", "unhealthy"]
+CheckState = Literal["unknown", "healthy", "degraded", "unstable", "unhealthy"]
 
 
 class CheckHistory:
@@ -28,16 +41,23 @@ class CheckHistory:
         self.successes_to_recover = successes_to_recover
         self.state: CheckState = "unknown"
         self.failures = 0  # consecutive failures, the sample just recorded included
+        self._flapping_state: CheckState = "unknown"  # the rules' state, before degraded refines healthy
         self._passes_since_retry = 0
         self._oks: deque[bool] = deque(maxlen=window)
         self._latencies: deque[float | None] = deque(maxlen=window)
         self.last_error: str | None = None
         self.last_change: float | None = None  # epoch seconds
 
-    def record(self, time: float, ok: bool, latency_ms: float | None, reason: str | None) -> None:
+    def record(
+        self, time: float, ok: bool, latency_ms: float | None, reason: str | None, *, degraded: bool = False
+    ) -> None:
+        """One answer: `ok` it passed (a degraded answer passes, with `degraded`)."""
         self._oks.append(ok)
         self._latencies.append(latency_ms)
-        state = self._next_state(ok)
+        self._flapping_state = self._next_state(ok)
+        state = self._flapping_state
+        if ok and degraded and state == "healthy":
+            state = "degraded"
         if not ok:
             self.last_error = reason
         if state != self.state:
@@ -54,10 +74,10 @@ class CheckHistory:
         if self.failures:
             self.failures = 0
             return "unstable"  # passed only on its retry
-        if self.state in ("unknown", "healthy"):
+        if self._flapping_state in ("unknown", "healthy"):
             return "healthy"
         self._passes_since_retry += 1
-        return "healthy" if self._passes_since_retry >= self.successes_to_recover else self.state
+        return "healthy" if self._passes_since_retry >= self.successes_to_recover else self._flapping_state
 
     @property
     def window(self) -> int:

@@ -4,14 +4,25 @@ Each check runs in a task of its own, so one slow or hanging endpoint never dela
 the others. A check's next run is counted from the start of the previous one (a
 slow answer does not drift the schedule); the interval resets on success, grows by
 `multiplier` up to `max_interval` on failure, and every delay gets +/- `jitter` so
-that many checks spread out instead of firing together. Closing the generator
+that many checks spread out instead of firing together. No delay is shorter than
+MIN_DELAY_S or longer than a day, whatever the settings. Closing the generator
 cancels every task: nothing stays in flight or scheduled.
+
+Whatever happens inside one check stays there: a hostile answer (a nesting bomb, a
+decompression bomb, a stacked encoding) is a failed sample with a one-line reason,
+and so is a bug in reading an answer. A bug that stops a check ends only that
+check (its last sample says so); the feed ends, with a final FeedState("error"),
+only when every check has stopped. Only cancellation escapes the feed.
+
+A sample's verdict comes from the check's conditions, or without them from the
+default condition (health_verdicts.py: the HTTP status, and the health formats
+people serve). Its state is the verdict after the flapping rules (check_history.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import math
 import random
 import socket
 import ssl
@@ -23,17 +34,23 @@ from typing import Any, Literal
 import httpx
 
 from .. import __version__
-from ..text import one_line
-from .check_history import CheckHistory
+from ..text import one_line, redact, redact_url
+from .check_history import CheckHistory, CheckState, Verdict
 from .conditions import Condition, Response, parse_condition
+from .health_verdicts import read_answer
+from .limits import MAX_WAIT_S, clamp
+from .state import FeedState
+from .transport import ACCEPT_ENCODING, BodyError, read_body, tls_context
+
+__all__ = ["CheckState", "HealthCheck", "HealthSample", "HealthStats", "Verdict", "health_feed", "resolve_checks"]
 
 ErrorKind = Literal["timeout", "refused", "dns", "tls", "http", "condition", "other"]
-CheckState = Literal["unknown", "healthy", "unstable", "unhealthy"]
 
-HEALTHY_WORDS = frozenset({"pass", "ok", "up", "healthy"})
 BODY_LIMIT = 256 * 1024  # enough for any health document; a huge page is read no further
 DEFAULT_BACKOFF_CAP = 6  # max_interval defaults to this many intervals
 FIRST_ROUND_SPACING = 0.005  # seconds between the first runs of many checks, at most
+MIN_DELAY_S = 0.01  # no check runs more often than this, whatever its interval and jitter say
+SECRET_HEADER_WORDS = ("auth", "cookie", "token", "key", "secret", "session", "password")
 
 
 @dataclass(frozen=True)
@@ -49,18 +66,21 @@ class HealthStats:
 @dataclass(frozen=True)
 class HealthSample:
     time: float  # epoch seconds when the check started
-    url: str
-    ok: bool
-    status_code: int | None
+    url: str  # as configured, credentials included: show it only through text.redact_url
+    ok: bool  # it passed: healthy or degraded
+    status_code: int | None  # 0-999
     latency_ms: float | None
-    error_kind: ErrorKind | None
-    reason: str | None  # short human reason, None when ok
+    error_kind: ErrorKind | None  # None unless it failed
+    reason: str | None  # short human reason (cleaned, secrets as ***); None when healthy
     state: CheckState = "unknown"  # after the flapping rules
-    next_at: float | None = None  # epoch seconds of the next check
+    next_at: float | None = None  # epoch seconds of the next check; None: the check has stopped
     stats: HealthStats | None = None
     name: str | None = None
     check_id: int | None = None  # the check's position in the feed's list (URLs may repeat)
     failures: int = 0  # consecutive failures, this sample included
+    verdict: Verdict | None = None  # what this answer alone said (state: after the flapping rules)
+    format: str | None = None  # the health format the default condition recognised, if any
+    interval: float | None = None  # the check's own interval, before backoff and jitter
 
 
 @dataclass(frozen=True)
@@ -82,12 +102,13 @@ class HealthCheck:
     stats_window: int = 100  # samples the rolling stats cover
 
     def __post_init__(self) -> None:
+        shown = redact_url(self.url)
         try:
             url = httpx.URL(self.url)
         except httpx.InvalidURL as exc:
-            raise ValueError(f"{self.url!r} is not a valid URL: {exc}") from None
+            raise ValueError(f"{shown!r} is not a valid URL: {one_line(redact(exc))}") from None
         if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError(f"expected an http:// or https:// URL, got {self.url!r}")
+            raise ValueError(f"expected an http:// or https:// URL, got {shown!r}")
         object.__setattr__(self, "method", self.method.upper())
         conditions = (self.conditions,) if isinstance(self.conditions, str) else tuple(self.conditions)
         object.__setattr__(self, "conditions", conditions)
@@ -95,11 +116,13 @@ class HealthCheck:
             value = getattr(self, name)
             if value is not None and not 0 < value < float("inf"):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+            if value is not None and value > MAX_WAIT_S:
+                raise ValueError(f"{name} must be at most {MAX_WAIT_S:g} seconds (a day), got {value!r}")
         for name in ("failures_to_trip", "successes_to_recover", "stats_window"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
-        if not self.multiplier >= 1:
-            raise ValueError(f"multiplier must be at least 1, got {self.multiplier!r}")
+        if not 1 <= self.multiplier < float("inf"):
+            raise ValueError(f"multiplier must be a number of at least 1, got {self.multiplier!r}")
         if not 0 <= self.jitter < 1:
             raise ValueError(f"jitter must be from 0 to below 1, got {self.jitter!r}")
         self.parsed_conditions()  # a bad condition fails here, before any request
@@ -127,10 +150,11 @@ def resolve_checks(
     for check in checks:
         if isinstance(check, str):
             check = HealthCheck(check, **tuning)
-        check = replace(check, interval=check.interval or interval, timeout=check.timeout or timeout)
-        if check.max_interval is None:
-            check = replace(check, max_interval=check.interval * DEFAULT_BACKOFF_CAP)
-        resolved.append(check)
+        own_interval = check.interval or interval
+        max_interval = check.max_interval or own_interval * DEFAULT_BACKOFF_CAP
+        resolved.append(
+            replace(check, interval=own_interval, timeout=check.timeout or timeout, max_interval=max_interval)
+        )
     return resolved
 
 
@@ -141,30 +165,33 @@ async def health_feed(
     timeout: float = 5.0,
     client: httpx.AsyncClient | None = None,
     **tuning: Any,
-) -> AsyncGenerator[HealthSample, None]:
+) -> AsyncGenerator[HealthSample | FeedState, None]:
     """Every check's samples, merged, as they come. `tuning`: HealthCheck fields for
-    the checks given as plain URLs (method, headers, conditions, failures_to_trip, ...)."""
+    the checks given as plain URLs (method, headers, conditions, failures_to_trip, ...).
+    Yields a FeedState only at the end: "error" when every check has stopped."""
     resolved = resolve_checks(checks, interval=interval, timeout=timeout, **tuning)
     # A client per check unless the caller shares one: httpcore's pool scans every
     # connection on each request, so one pool for hundreds of checks costs O(n) each.
-    if client is None:
-        tls = httpx.create_ssl_context()  # loading the CA bundle is slow: once, not per client
-        owned = [_new_client(tls) for _ in resolved]
-    else:
-        owned = []
-    clients = owned or [client] * len(resolved)
-    samples: asyncio.Queue[HealthSample | BaseException] = asyncio.Queue()
+    owned = [_new_client() for _ in resolved] if client is None else []
+    clients = owned if client is None else [client] * len(resolved)
+    samples: asyncio.Queue[HealthSample | _Stopped] = asyncio.Queue()
     rng = random.Random()
-    spacing = min(FIRST_ROUND_SPACING, min(c.interval for c in resolved) / len(resolved))
+    spacing = min(FIRST_ROUND_SPACING, min(c.interval or interval for c in resolved) / len(resolved))
     tasks = [
         asyncio.create_task(_run_check(i, check, clients[i], samples, rng, first_delay=i * spacing))
         for i, check in enumerate(resolved)
     ]
+    stopped = 0
     try:
         while True:
             item = await samples.get()
-            if isinstance(item, BaseException):
-                raise item
+            if isinstance(item, _Stopped):
+                stopped += 1
+                yield _stopped_sample(item, resolved[item.index])
+                if stopped == len(tasks):
+                    yield FeedState("error", reason=f"every check stopped: {item.reason}")
+                    return
+                continue
             yield item
     finally:
         for task in tasks:
@@ -173,8 +200,61 @@ async def health_feed(
         await asyncio.gather(*(own.aclose() for own in owned), return_exceptions=True)
 
 
-def _new_client(tls: ssl.SSLContext) -> httpx.AsyncClient:
-    return httpx.AsyncClient(verify=tls, headers={"User-Agent": f"feedview/{__version__} (health check)"})
+def _new_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(verify=tls_context(), headers={"User-Agent": f"feedview/{__version__} (health check)"})
+
+
+@dataclass(frozen=True)
+class _Stopped:
+    """A check's task ended on a bug: its last word."""
+
+    index: int
+    reason: str  # one clean line
+
+
+def _stopped_sample(stopped: _Stopped, check: HealthCheck) -> HealthSample:
+    return HealthSample(
+        time=time.time(),
+        url=check.url,
+        ok=False,
+        status_code=None,
+        latency_ms=None,
+        error_kind="other",
+        reason=_clean(f"the check stopped: {stopped.reason}"),
+        state="unhealthy",
+        name=check.name,
+        check_id=stopped.index,
+        verdict="unhealthy",
+        interval=check.interval,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one check sends and how it reads the answers: worked out once, used every run."""
+
+    check: HealthCheck
+    conditions: tuple[Condition, ...]
+    headers: httpx.Headers
+    path: str  # the URL's path, for the formats recognised by it (Vault, Consul)
+    secrets: tuple[str, ...]  # never shown in a reason, whatever a server echoes
+
+    @classmethod
+    def of(cls, check: HealthCheck) -> _Plan:
+        headers = httpx.Headers({"Accept-Encoding": ACCEPT_ENCODING})
+        headers.update(check.headers)  # the check's own headers win, case-insensitively
+        url = httpx.URL(check.url)
+        return cls(check, check.parsed_conditions(), headers, url.path, _secrets(check, url))
+
+
+def _secrets(check: HealthCheck, url: httpx.URL) -> tuple[str, ...]:
+    """The URL's password and the values of headers that look like credentials (each whole
+    value, and its last word: the token of `Bearer TOKEN`)."""
+    secrets = [url.password] if url.password else []
+    for name, value in check.headers.items():
+        if any(word in name.lower() for word in SECRET_HEADER_WORDS):
+            secrets += [value.strip(), value.split()[-1] if value.split() else ""]
+    return tuple(s for s in secrets if len(s) >= 4)  # shorter ones would hide ordinary words
 
 
 async def _run_check(
@@ -187,7 +267,7 @@ async def _run_check(
 ) -> None:
     try:
         loop = asyncio.get_running_loop()
-        conditions = check.parsed_conditions()
+        plan = _Plan.of(check)
         history = CheckHistory(check.failures_to_trip, check.successes_to_recover, check.stats_window)
         due = loop.time() + first_delay
         while True:
@@ -195,15 +275,20 @@ async def _run_check(
             if wait > 0:
                 await asyncio.sleep(wait)
             started_mono, started = loop.time(), time.time()
-            outcome = await _probe(client, check, conditions)
-            history.record(started, outcome.ok, outcome.latency_ms, outcome.reason)
+            try:
+                outcome = await _probe(client, plan)
+            except Exception as exc:  # a bug in reading this answer: a failed sample, and the next run as usual
+                reason = _clean(f"internal error: {_describe(exc)}", plan.secrets)
+                outcome = _Outcome("unhealthy", None, None, "other", reason)
+            ok = outcome.verdict != "unhealthy"
+            history.record(started, ok, outcome.latency_ms, outcome.reason, degraded=outcome.verdict == "degraded")
             # a probe that overran its slot starts the next one at once
             due = max(started_mono + _next_delay(check, history.failures, rng), loop.time())
             samples.put_nowait(
                 HealthSample(
                     time=started,
                     url=check.url,
-                    ok=outcome.ok,
+                    ok=ok,
                     status_code=outcome.status_code,
                     latency_ms=outcome.latency_ms,
                     error_kind=outcome.error_kind,
@@ -221,83 +306,87 @@ async def _run_check(
                     name=check.name,
                     check_id=index,
                     failures=history.failures,
+                    verdict=outcome.verdict,
+                    format=outcome.format,
+                    interval=check.interval,
                 )
             )
-    except Exception as exc:  # a bug, not a failed check: end the feed with it
-        samples.put_nowait(exc)
+    except Exception as exc:  # a bug in the check's own machinery: this check stops, the others go on
+        samples.put_nowait(_Stopped(index, _clean(_describe(exc)) or ""))
 
 
 def _next_delay(check: HealthCheck, failures: int, rng: random.Random) -> float:
+    """interval x multiplier ** failures up to max_interval, jittered, within [MIN_DELAY_S, a day].
+    Worked out in logarithms, so no power overflows, however many failures."""
     assert check.interval is not None and check.max_interval is not None
     delay = check.interval
     if failures:
-        delay = min(check.interval * check.multiplier ** min(failures, 64), max(check.max_interval, check.interval))
-    return delay * (1 + check.jitter * rng.uniform(-1.0, 1.0))
+        cap = max(check.max_interval, check.interval)
+        growth = failures * math.log(check.multiplier)
+        delay = cap if math.log(check.interval) + growth >= math.log(cap) else check.interval * math.exp(growth)
+    return clamp(delay * (1 + check.jitter * rng.uniform(-1.0, 1.0)), MIN_DELAY_S, MAX_WAIT_S)
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    ok: bool
+    verdict: Verdict
     status_code: int | None
     latency_ms: float | None
     error_kind: ErrorKind | None
-    reason: str | None
+    reason: str | None  # None when healthy; why, when degraded or unhealthy
+    format: str | None = None
 
 
-async def _probe(client: httpx.AsyncClient, check: HealthCheck, conditions: Sequence[Condition]) -> _Outcome:
-    """Run one check once. Never raises for a failed check (only on cancellation)."""
+async def _probe(client: httpx.AsyncClient, plan: _Plan) -> _Outcome:
+    """Run one check once. Never raises for a failed check (only on cancellation, or a bug)."""
+    check = plan.check
     assert check.timeout is not None
     started = time.perf_counter()
     try:
         async with asyncio.timeout(check.timeout):
-            async with client.stream(
-                check.method, check.url, headers=check.headers, timeout=check.timeout
-            ) as response:
-                body = await _read_capped(response)
+            async with client.stream(check.method, check.url, headers=plan.headers, timeout=check.timeout) as response:
+                raw = await read_body(response, BODY_LIMIT, truncate=True)
     except Exception as exc:
         kind, reason = _classify(exc, check)
-        return _Outcome(False, None, None, kind, _clean(reason))
-    latency_ms = (time.perf_counter() - started) * 1000
-    answer = Response(response.status_code, latency_ms, body, response.headers)
-    if conditions:
-        failures = (c.failure(answer) for c in conditions)
-        failed = next((f for f in failures if f is not None), None)
-        kind: ErrorKind | None = "condition" if failed else None
-    else:
-        kind, failed = _default_condition(response, answer)
-    return _Outcome(failed is None, response.status_code, round(latency_ms, 2), kind, _clean(failed))
+        return _Outcome("unhealthy", None, None, kind, _clean(reason, plan.secrets))
+    status_code = int(clamp(response.status_code, 0, 999))
+    answer = Response(status_code, (time.perf_counter() - started) * 1000, _text(raw, response), response.headers)
+    if plan.conditions:
+        return _by_conditions(plan, answer)
+    return _by_default_condition(plan, answer, response)
 
 
-async def _read_capped(response: httpx.Response) -> str:
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= BODY_LIMIT:
-            break
-    return b"".join(chunks)[:BODY_LIMIT].decode(response.encoding or "utf-8", errors="replace")
+def _by_conditions(plan: _Plan, answer: Response) -> _Outcome:
+    latency_ms = round(answer.response_time_ms, 2)
+    failed = next((f for f in (c.failure(answer) for c in plan.conditions) if f is not None), None)
+    if failed is None:
+        return _Outcome("healthy", answer.status_code, latency_ms, None, None)
+    return _Outcome("unhealthy", answer.status_code, latency_ms, "condition", _clean(failed, plan.secrets))
 
 
-def _default_condition(response: httpx.Response, answer: Response) -> tuple[ErrorKind | None, str | None]:
-    """2xx, and a top-level JSON `status` (if any) that says healthy."""
-    if not response.is_success:
-        reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-        if response.is_redirect and "location" in response.headers:
-            reason += f" to {response.headers['location']}"
-        return "http", reason
-    if not answer.body.lstrip().startswith("{"):
-        return None, None
+def _by_default_condition(plan: _Plan, answer: Response, response: httpx.Response) -> _Outcome:
+    location = answer.headers.get("location")
+    reading = read_answer(answer.status_code, response.reason_phrase, answer.body, path=plan.path, location=location)
+    kind: ErrorKind | None = None
+    if reading.verdict == "unhealthy":
+        kind = "condition" if response.is_success else "http"
+    reason = _clean(reading.reason, plan.secrets)
+    return _Outcome(
+        reading.verdict, answer.status_code, round(answer.response_time_ms, 2), kind, reason, reading.format
+    )
+
+
+def _text(raw: bytes, response: httpx.Response) -> str:
+    """The body as text, in its declared charset where Python has that codec (else UTF-8)."""
     try:
-        document = json.loads(answer.body)
-    except ValueError:
-        return None, None
-    status = document.get("status", "pass") if isinstance(document, dict) else "pass"
-    if isinstance(status, str) and status.strip().lower() in HEALTHY_WORDS:
-        return None, None
-    return "condition", f"status {json.dumps(status)[:60]}"
+        return raw.decode(response.encoding or "utf-8", errors="replace")
+    except (LookupError, ValueError):  # charset=rot13, charset=idna ...: not a text codec with `replace`
+        return raw.decode("utf-8", errors="replace")
 
 
 def _classify(exc: Exception, check: HealthCheck) -> tuple[ErrorKind, str]:
+    if isinstance(exc, BodyError):
+        return "http", str(exc)
     chain = _exception_chain(exc)
     if any(isinstance(e, (TimeoutError, httpx.TimeoutException)) for e in chain):
         return "timeout", f"no answer within {check.timeout:g} s"
@@ -316,7 +405,11 @@ def _classify(exc: Exception, check: HealthCheck) -> tuple[ErrorKind, str]:
         return "other", f"cannot connect: {exc}"
     if isinstance(exc, httpx.TransportError):
         return "other", f"connection lost: {exc or type(exc).__name__}"
-    return "other", f"{type(exc).__name__}: {exc}"
+    return "other", _describe(exc)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
@@ -328,6 +421,7 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def _clean(text: str | None, limit: int = 160) -> str | None:
-    """Network text made safe for one line of a terminal, and bounded."""
-    return None if text is None else one_line(text, limit)
+def _clean(text: str | None, secrets: Sequence[str] = (), limit: int = 160) -> str | None:
+    """Network text made safe for one line of a terminal, bounded, with URL credentials and
+    the check's secrets replaced by ***."""
+    return None if text is None else one_line(redact(text, secrets), limit)

@@ -1,4 +1,9 @@
-"""The health panel: one row per check, updated once per frame at most."""
+"""The health panel: one row per check, updated once per frame at most.
+
+The state line says how the checks stand ("● 3 of 4 healthy · every 10 s") while the
+feed lives, and the feed's own final state once it has ended: a late repaint never
+puts a live word over a dead feed.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +14,36 @@ from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from ..feeds.state import FeedState
 from ..config import PanelConfig
 from .frames import frames_of
 from .panel import FeedPanel, PanelView
-from .safe import clean_line
+from .safe import clean_line, redact_url, safe_text
+from .screens.detail import DetailScreen
+from .timefmt import stamp
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 20
 DOTS = {
     "healthy": ("●", "green"),
+    "degraded": ("●", "yellow"),
     "unstable": ("◐", "yellow"),
     "unhealthy": ("●", "red"),
     "unknown": ("○", "grey50"),
 }
-COLUMNS = (("", "dot"), ("check", "check"), ("status", "status"), ("latency", "latency"),
-           ("recent", "recent"), ("uptime", "uptime"), ("next", "next"), ("last error", "error"))
+COLUMNS = (
+    ("", "dot"),
+    ("check", "check"),
+    ("status", "status"),
+    ("latency", "latency"),
+    ("recent", "recent"),
+    ("uptime", "uptime"),
+    ("next", "next"),
+    ("last error", "error"),
+)
 
 
 @dataclass
@@ -54,6 +71,30 @@ def state_of(sample: Any) -> str:
     if state == "unknown":
         return "healthy" if sample.ok else "unhealthy"
     return state
+
+
+def check_name(sample: Any) -> str:
+    """A check as shown: its name, else its URL without credentials."""
+    return clean_line(sample.name) if sample.name else redact_url(sample.url)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def standing(states: list[str], intervals: list[float | None]) -> str:
+    """The state line's words for live checks: "3 of 4 healthy · every 10 s"."""
+    if len(states) == 1:
+        health = states[0]
+    elif states.count("healthy") == len(states):
+        health = f"all {len(states)} healthy"
+    else:
+        health = f"{states.count('healthy')} of {len(states)} healthy"
+    known = sorted({i for i in intervals if i})
+    if not known:
+        return health
+    every = f"{known[0]:g}" if len(known) == 1 else f"{known[0]:g}–{known[-1]:g}"
+    return f"{health} · every {every} s"
 
 
 class HealthTable(PanelView, DataTable):
@@ -86,8 +127,6 @@ class HealthTable(PanelView, DataTable):
             await self.share_loop()
 
     def flush_frame(self) -> None:
-        if self.feed_state.phase != "open":
-            self.show_state(FeedState("open"))
         now = self.clock()
         if any(key not in self.rows for key in self._dirty):
             # A new check: lay the rows out again in the checks' own order (once, at the start).
@@ -98,7 +137,7 @@ class HealthTable(PanelView, DataTable):
             self.move_cursor(row=cursor, animate=False)
         else:
             for key in self._dirty:
-                for (_, column), value in zip(COLUMNS, self._cells(self.checks[key], now)):
+                for (_, column), value in zip(COLUMNS, self._cells(self.checks[key], now), strict=True):
                     self.update_cell(key, column, value, update_width=True)
         self._dirty.clear()
         self._summarise()
@@ -123,38 +162,80 @@ class HealthTable(PanelView, DataTable):
         latency = "" if sample.latency_ms is None else f"{sample.latency_ms:,.0f} ms"
         status = str(sample.status_code) if sample.status_code is not None else (sample.error_kind or "")
         last_error = sample.reason or (stats.last_error if stats else None) or ""
+        error_style = "red" if not sample.ok else "yellow" if sample.reason else "dim"
         return (
             Text(icon, style=colour),
-            Text(clean_line(sample.name or sample.url)),
+            Text(check_name(sample)),
             Text(clean_line(status), style="" if sample.ok else "red"),
             Text(latency, justify="right"),
             sparkline(row.latencies),
             Text(uptime, justify="right"),
             self._next(sample, now),
-            Text(clean_line(last_error)[:80], style="red" if not sample.ok else "dim"),
+            Text(clean_line(last_error)[:80], style=error_style),
         )
 
     def _summarise(self) -> None:
-        states = [state_of(r.sample) for r in self.checks.values()]
-        detail = Text(f"{len(states)} checks: ", style="dim")
+        samples = [r.sample for r in self.checks.values()]
+        states = [state_of(s) for s in samples]
+        detail = Text(f"{plural(len(states), 'check')}: ", style="dim")
         detail.append(f"{states.count('healthy')} up", style="green")
-        for word, style in (("unstable", "yellow"), ("unhealthy", "red")):
+        for word, style in (("degraded", "yellow"), ("unstable", "yellow"), ("unhealthy", "red")):
             if states.count(word):
                 detail.append(f" · {states.count(word)} {'down' if word == 'unhealthy' else word}", style=style)
         self.show_detail(detail)
+        if not self.feed_state.final:  # a late repaint never puts a live word over a dead feed
+            live = FeedState("open", standing(states, [getattr(s, "interval", None) for s in samples]))
+            if live != self.feed_state:
+                self.show_state(live)
 
     def selected_check(self) -> Any:
         if not self.row_count:
             return None
-        key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
         return self.checks[key].sample
 
     def action_open_detail(self) -> None:
         sample = self.selected_check()
         if sample is not None:
-            from .screens.detail import health_detail
-
             self.app.push_screen(health_detail(sample, self.clock()))
+
+
+def health_detail(sample: Any, now: float) -> DetailScreen:
+    """A check's last sample: its state (coloured as in the table), what the answer said and
+    in which format, and the rolling stats. The URL is shown, and linked, without credentials."""
+    stats = sample.stats
+    ms = lambda v: Text("" if v is None else f"{v:,.0f} ms")  # noqa: E731
+    icon, colour = DOTS.get(sample.state, DOTS["unknown"])
+    verdict = getattr(sample, "verdict", None)
+    fields = [
+        ("url", Text(redact_url(sample.url), no_wrap=True)),
+        ("state", Text(f"{icon} {sample.state}", style=colour)),
+        ("last answer", Text(verdict or "")),
+        ("read as", safe_text(getattr(sample, "format", None) or "", one_line=True)),
+        ("last check", Text(stamp(sample.time, now))),
+        ("status", Text("" if sample.status_code is None else str(sample.status_code))),
+        ("latency", ms(sample.latency_ms)),
+        ("error" if not sample.ok else "note", safe_text(sample.reason or "", one_line=True)),
+    ]
+    if stats is not None:
+        fields += [
+            ("uptime", Text("" if stats.uptime_pct is None else f"{stats.uptime_pct:.2f}% of {stats.window} checks")),
+            ("p50 / p95", Text(f"{ms(stats.p50_ms)} / {ms(stats.p95_ms)}")),
+            ("last error", safe_text(stats.last_error or "", one_line=True)),
+            ("state since", Text(stamp(stats.last_change, now))),
+        ]
+    title = Text(check_name(sample), style="bold", no_wrap=True)
+    return DetailScreen(title, fields, link=_without_credentials(sample.url))
+
+
+def _without_credentials(url: str) -> str | None:
+    """The URL to open or copy: userinfo left out (a browser asks for it), None if unusable."""
+    import httpx
+
+    try:
+        return str(httpx.URL(url).copy_with(userinfo=b""))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
 
 
 class HealthPanel(FeedPanel):

@@ -47,8 +47,8 @@ def describe_state(state: FeedState, now: float, *, live_word: str = "live") -> 
     """One line: what the connection is doing, with a live countdown where there is one."""
     icon = _STATE_ICONS.get(state.phase, "?")
     reason = one_line(state.reason)
-    if state.phase == "open":
-        return f"{icon} {live_word}"
+    if state.phase == "open":  # a view may say more than "live" (health: "3 of 4 healthy")
+        return f"{icon} {reason or live_word}"
     if state.phase == "connecting":
         return f"{icon} connecting…"
     if state.phase == "idle":  # a routine wait between polls: up to date

@@ -20,7 +20,6 @@ from textual.widgets import Footer, Static
 
 from ..links import copy_link, open_link
 from ..safe import clean, safe_text
-from ..timefmt import stamp
 
 
 class DetailScreen(ModalScreen[None]):
@@ -65,25 +64,3 @@ class DetailScreen(ModalScreen[None]):
 
     def action_copy_link(self) -> None:
         copy_link(self.app, self.link)
-
-
-def health_detail(sample: Any, now: float) -> DetailScreen:
-    stats = sample.stats
-    ms = lambda v: Text("" if v is None else f"{v:,.0f} ms")  # noqa: E731
-    fields = [
-        ("url", safe_text(sample.url, one_line=True)),
-        ("state", Text(sample.state)),
-        ("last check", Text(stamp(sample.time, now))),
-        ("status", Text("" if sample.status_code is None else str(sample.status_code))),
-        ("latency", ms(sample.latency_ms)),
-        ("error", safe_text(sample.reason or "", one_line=True)),
-    ]
-    if stats is not None:
-        fields += [
-            ("uptime", Text("" if stats.uptime_pct is None else f"{stats.uptime_pct:.2f}% of {stats.window} checks")),
-            ("p50 / p95", Text(f"{ms(stats.p50_ms)} / {ms(stats.p95_ms)}")),
-            ("last error", safe_text(stats.last_error or "", one_line=True)),
-            ("state since", Text(stamp(stats.last_change, now))),
-        ]
-    title = safe_text(sample.name or sample.url, "bold", one_line=True)
-    return DetailScreen(title, fields, link=sample.url)
