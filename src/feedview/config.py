@@ -124,11 +124,11 @@ def _feed_keywords(kind: str) -> dict[str, Any]:
             tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
         elif kind == "repos":
             from .feeds.github import repo_pages as feed
-            from .feeds.github_client import Tuning
+            from .feeds.github_client import GitHubTuning as Tuning
 
             tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
         elif kind == "github-notifications":
-            from .feeds.github_client import Tuning
+            from .feeds.github_client import GitHubTuning as Tuning
             from .feeds.github_notifications import notification_threads as feed
 
             tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
