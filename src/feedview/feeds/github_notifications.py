@@ -32,7 +32,7 @@ from .github_client import (
     mapping,
 )
 from .github_pages import Page, canonical_url, follow_pages, next_link
-from .limits import parse_seconds
+from .limits import clamp, parse_seconds
 from .state import FeedState
 
 DEFAULT_POLL_INTERVAL_S = 60.0  # GitHub's usual X-Poll-Interval, when a response lacks it (or it is no number)
@@ -138,7 +138,8 @@ def _poll_interval(response: GitHubResponse, floor: float) -> tuple[float, str]:
     asked = response.headers.get("x-poll-interval")
     seconds = parse_seconds(asked, low=floor, high=MAX_POLL_INTERVAL_S)
     if seconds is None:
-        return DEFAULT_POLL_INTERVAL_S, f"every {DEFAULT_POLL_INTERVAL_S:g} s"
+        seconds = clamp(DEFAULT_POLL_INTERVAL_S, floor, MAX_POLL_INTERVAL_S)
+        return seconds, f"every {seconds:g} s"
     if parse_seconds(asked) != seconds:
         return seconds, f"every {seconds:g} s: GitHub asked for {one_line(asked, 24)} s"
     return seconds, f"GitHub asks for {seconds:g} s between checks"
