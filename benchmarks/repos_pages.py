@@ -18,14 +18,41 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from typing import TypeVar
 
 import httpx
 
-from feedview.feeds.github import RepoPage, prefetch, repo_pages
+from feedview.feeds.github import RepoPage, repo_pages
 from feedview.lab import LabConfig, start_lab
 
 TOKEN = "lab-token"
+T = TypeVar("T")
+
+
+async def prefetch(items: AsyncIterator[T]) -> AsyncGenerator[T]:
+    """Fetch one item ahead of the consumer: while it shows page N, page N+1 is on its way.
+
+    The cost: a consumer that stops early has caused one request more.
+    """
+    pending = asyncio.ensure_future(anext(items))
+    try:
+        while True:
+            try:
+                item = await pending
+            except StopAsyncIteration:
+                return
+            pending = asyncio.ensure_future(anext(items))
+            yield item
+    finally:
+        pending.cancel()
+        await asyncio.wait([pending])
+        if not pending.cancelled():
+            pending.exception()  # retrieved, so asyncio does not warn about an error nobody asked for
+        aclose = getattr(items, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def page_requests(lab) -> int:

@@ -94,3 +94,77 @@ def test_without_json_the_app_opens_on_one_panel(monkeypatch):
                              "direction": None}
     assert inbox.kind == "github-notifications" and inbox.options == {
         "base_url": "http://127.0.0.1:9", "token": "t", "all": False, "participating": True, "repo": "octo-org/app"}
+
+
+async def run_cli(*args: str) -> tuple[int, str, str]:
+    """feedview in a child process (the event loop stays free for the loopback server)."""
+    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "feedview.cli", *args, env=env,
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode, stdout.decode("utf-8"), stderr.decode("utf-8")
+
+
+def test_a_base_url_that_is_no_api_root_is_a_usage_error():
+    for command in (["repos", "mona"], ["notifications"]):
+        query = feedview(*command, "--base-url", "http://admin:hunter2@127.0.0.1:9/api/v3?x=1", "--json")
+        website = feedview(*command, "--base-url", "https://github.com/", "--json")
+        assert query.returncode == website.returncode == 2 and query.stdout == website.stdout == ""
+        assert query.stderr.count("\n") == 1 and "no ?query" in query.stderr and "hunter2" not in query.stderr
+        assert website.stderr.count("\n") == 1 and "https://api.github.com" in website.stderr
+
+
+async def test_json_lines_escape_bidi_zero_width_and_del():
+    title = "safe\u202eevil\u200bhidden\x7fdel\x1b[2J é"
+    repo = {"id": 1, "name": "x", "full_name": "mona/x", "description": title}
+    thread = {"id": "7", "unread": True, "reason": "mention", "updated_at": "2024-01-01T00:00:00Z",
+              "subject": {"title": title, "type": "Issue"}, "repository": {"full_name": "mona/x"}}
+    async with RouteServer({"/users/mona/repos?per_page=30": (200, {}, [repo]),
+                            "/notifications?per_page=50": (200, {}, [thread])}) as server:
+        repos = await run_cli("repos", "mona", "--base-url", server.base_url, "--token", "t", "--json")
+        threads = await run_cli("notifications", "--base-url", server.base_url, "--token", "t", "--json",
+                                "--count", "1")
+    for code, stdout, stderr in (repos, threads):
+        assert code == 0 and stderr == "" and stdout.isascii() and stdout.count("\n") == 1, stderr
+        assert "\\u202e" in stdout and "\\u200b" in stdout and "\\u007f" in stdout and "\\u001b" in stdout
+    assert json.loads(repos[1])["description"] == title and json.loads(threads[1])["subject"]["title"] == title
+
+
+async def test_json_that_is_no_json_is_retried_and_never_printed():
+    answers = iter([(200, {}, b'[{"id": 1, "stargazers_count": NaN}]'),
+                    (200, {}, b'[{"id": 2, "stargazers_count": 1e400}]'),
+                    (200, {}, [{"id": 3, "name": "x", "full_name": "mona/x", "stargazers_count": 5}])])
+    async with RouteServer({"/users/mona/repos?per_page=30": lambda: next(answers)}) as server:
+        code, stdout, stderr = await run_cli("repos", "mona", "--base-url", server.base_url, "--token", "t",
+                                             "--json")
+    assert code == 0 and [json.loads(line)["id"] for line in stdout.splitlines()] == [3]
+    assert stderr.count("retrying: GitHub sent a response that is not JSON") == 2 and stderr.count("\n") == 2
+
+
+async def test_a_bomb_or_an_escape_in_a_link_ends_in_one_clean_line():
+    async with RouteServer({}) as server:
+        evil = "/next%1B%5D0%3Bpwned%07%E2%80%AE"
+        server.routes.update({
+            "/users/mona/repos?per_page=30": (200, {"Link": f'<{server.base_url}{evil}>; rel="next"'},
+                                              [{"id": 1, "full_name": "mona/x"}]),
+            "/users/bomb/repos?per_page=30": (301, {"Location": "/users/bomb/repos?per_page=30",
+                                                    "Content-Encoding": "gzip, gzip"}, b"\x1f\x8b" * 100),
+        })
+        escaped = await run_cli("repos", "mona", "--base-url", server.base_url, "--token", "t", "--json")
+        looped = await run_cli("repos", "bomb", "--base-url", server.base_url, "--token", "t", "--json")
+    code, stdout, stderr = escaped
+    assert code == 1 and json.loads(stdout)["id"] == 1
+    assert stderr == f"feedview repos: error: not found (404): {evil} does not exist or the token cannot see it\n"
+    code, stdout, stderr = looped
+    assert code == 1 and stdout == "" and stderr.count("\n") == 1 and "redirected more than 5 times" in stderr
+
+
+async def test_credentials_in_the_base_url_never_reach_stderr():
+    async with RouteServer({}) as server:
+        base_url = server.base_url.replace("http://", "http://admin:hunter2@")
+        missing = await run_cli("repos", "mona", "--base-url", base_url, "--json")
+    broken = await run_cli("repos", "mona", "--base-url", "http://admin:hunter2@[::1", "--json")
+    for _, stdout, stderr in (missing, broken):
+        assert stdout == "" and stderr.count("\n") == 1 and "hunter2" not in stderr
+    assert missing[0] == 1 and "not found (404): /users/mona/repos" in missing[2]
+    assert broken[0] == 2 and "--base-url: 'http://***@[::1' is not a valid URL" in broken[2]

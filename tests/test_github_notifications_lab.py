@@ -34,8 +34,8 @@ def test_mark_read_changes_last_modified_and_can_be_refused(make_lab):
     listing = httpx.get(lab.url("/notifications"), headers=AUTH)
     thread_id = listing.json()[0]["id"]
     assert httpx.patch(lab.url(f"/notifications/threads/{thread_id}"), headers=AUTH).status_code == 205
-    since = {**AUTH, "If-Modified-Since": listing.headers["last-modified"]}
-    after = httpx.get(lab.url("/notifications"), headers=since)
+    since = listing.headers["last-modified"]
+    after = httpx.get(lab.url("/notifications"), headers={**AUTH, "If-Modified-Since": since})
     assert after.status_code == 200 and thread_id not in {t["id"] for t in after.json()}
     refusing = make_lab(extra={**QUICK, "notifications_refuse_read": True})
     answer = httpx.patch(refusing.url(f"/notifications/threads/{thread_id}"), headers=AUTH)

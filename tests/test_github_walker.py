@@ -5,14 +5,15 @@ from __future__ import annotations
 from contextlib import aclosing
 
 import pytest
-
-from feedview.feeds.github_client import GitHubClient, GitHubError, Tuning
-from feedview.feeds.github_pages import Page, parse_link_header, walk_pages
-from feedview.feeds.state import FeedState
 from servers import RouteServer
 
+from feedview.feeds.github_client import GitHubClient, GitHubTuning
+from feedview.feeds.github_pages import Page, parse_link_header, walk_pages
+from feedview.feeds.state import FeedState
+
+
 async def walk(server: RouteServer, path: str, **tuning) -> list:
-    client = GitHubClient(server.base_url, "t0ken", tuning=Tuning(backoff_s=0.01, **tuning))
+    client = GitHubClient(server.base_url, "t0ken", tuning=GitHubTuning(backoff_s=0.01, **tuning))
     items = []
     try:
         async with aclosing(walk_pages(client, path)) as pages:
@@ -64,15 +65,15 @@ async def test_rate_limit_reset_in_milliseconds_is_read_as_seconds():
 
 async def test_a_secondary_limit_403_is_recognised_by_its_message():
     async with RouteServer({"/r": (403, {}, {"message": "You have exceeded a secondary rate limit."})}) as server:
-        with pytest.raises(GitHubError, match="secondary rate limit still applies after 1"):
-            await walk(server, "/r", secondary_wait_s=0.01, secondary_tries=1)
+        items = await walk(server, "/r", secondary_wait_s=0.01, secondary_tries=1)
+    assert items[-1].phase == "error" and "secondary rate limit still applies after 1" in items[-1].reason
     assert len(server.requests) == 2
 
 
 async def test_an_object_body_without_items_is_a_clear_error():
     async with RouteServer({"/r": (200, {}, {"message": "surprise"})}) as server:
-        with pytest.raises(GitHubError, match="other than a list"):
-            await walk(server, "/r")
+        items = await walk(server, "/r")
+    assert len(items) == 1 and items[0].phase == "error" and "other than a list" in items[0].reason
 
 
 def test_parse_link_header_reads_github_and_rfc_forms():

@@ -36,14 +36,14 @@ def test_repos_keys_are_repo_pages_keywords():
     from feedview.feeds import github, github_client
 
     assert schema_keys(kind_of("repos").options) - {"token_env"} == feed_keywords(github.repo_pages,
-                                                                                  github_client.Tuning)
+                                                                                  github_client.GitHubTuning)
 
 
 def test_github_notifications_keys_are_notification_threads_keywords():
     from feedview.feeds import github_client, github_notifications
 
     assert schema_keys(kind_of("github-notifications").options) - {"token_env"} == feed_keywords(
-        github_notifications.notification_threads, github_client.Tuning)
+        github_notifications.notification_threads, github_client.GitHubTuning)
 
 
 def test_health_keys_are_health_check_fields():

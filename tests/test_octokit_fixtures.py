@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from feedview.feeds.github_client import GitHubClient, Tuning
+from feedview.feeds.github_client import GitHubClient, GitHubTuning
 from feedview.feeds.github_pages import Page, walk_pages
 
 SERVER = Path(__file__).parent / "octokit" / "node_modules" / ".bin" / "octokit-fixtures-server"
@@ -57,7 +57,7 @@ def fixtures_server():
 async def test_walks_paginate_issues_page_by_page(fixtures_server):
     loaded = httpx.post(f"{fixtures_server}/fixtures", json={"scenario": "paginate-issues"}).json()
     base_url = loaded["url"]  # http://127.0.0.1:PORT/api.github.com/<id>: stands in for api.github.com
-    client = GitHubClient(base_url, RECORDED_TOKEN, tuning=Tuning(accept=RECORDED_ACCEPT, auth_scheme="token",
+    client = GitHubClient(base_url, RECORDED_TOKEN, tuning=GitHubTuning(accept=RECORDED_ACCEPT, auth_scheme="token",
                                                                   max_retries=0))
     pages: list[Page] = []
     try:

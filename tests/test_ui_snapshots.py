@@ -168,7 +168,7 @@ def test_github_notifications_panel(snap_compare, make_lab):
 
     config = PanelConfig("github-notifications", "Inbox", {"base_url": lab.base_url, "token": lab.config.token})
     def pin_state(state):  # the routine wait between polls, as if the next were 42 s away
-        return dataclasses.replace(state, resume_at=NOW + 42) if state.phase == "waiting" else None
+        return dataclasses.replace(state, resume_at=NOW + 42) if state.phase == "idle" else None
 
     app = FeedviewApp([config], feeds=pinned_feeds(100, pin, pin_state), clock=lambda: NOW)  # 10 unread in all
 

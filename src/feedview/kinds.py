@@ -76,6 +76,8 @@ class GitHubPatience(_Options, kw_only=True):
     max_wait_s: Seconds = 3600.0
     reset_slack_s: Annotated[float, Meta(ge=0, description="a number of seconds")] = 1.0
     timeout_s: Seconds = 30.0
+    deadline_s: Seconds = 120.0
+    min_poll_interval_s: Seconds = 10.0
     accept: str = "application/vnd.github+json"
     auth_scheme: str = "Bearer"
 

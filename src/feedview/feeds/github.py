@@ -2,7 +2,7 @@
 
     async with aclosing(repo_pages(owner="octo-org", org=True, token=resolve_token(None))) as pages:
         async for item in pages:      # each page is requested only when asked for
-            ...                        # RepoPage, or FeedState while waiting/retrying
+            ...                        # RepoPage; FeedState while waiting/retrying, "error" at a final error
 
 `token` is used as given (None: unauthenticated); `resolve_token()` finds one the way gh does.
 """
@@ -17,14 +17,25 @@ from typing import Any
 
 import httpx
 
-from .github_client import (DEFAULT_BASE_URL, UNAUTHENTICATED_NOTE, GitHubClient, GitHubError, RateLimit,
-                            Tuning, resolve_token)
-from .github_pages import EtagCache, Page, prefetch, refresh_page, walk_pages
+from .github_client import (
+    DEFAULT_BASE_URL,
+    MAX_COUNT,
+    UNAUTHENTICATED_NOTE,
+    GitHubClient,
+    GitHubError,
+    GitHubTuning,
+    RateLimit,
+    errors_in_band,
+    mapping,
+    resolve_token,
+)
+from .github_pages import EtagCache, Page, follow_pages
+from .limits import parse_int
 from .state import FeedState
 
 __all__ = [
     "DEFAULT_BASE_URL", "UNAUTHENTICATED_NOTE", "EtagCache", "GitHubError", "RateLimit", "Repo", "RepoItem",
-    "RepoPage", "SEARCH_CAP", "iter_repos", "prefetch", "refresh_repo_page", "repo_pages", "resolve_token",
+    "RepoPage", "SEARCH_CAP", "repo_pages", "resolve_token",
 ]
 
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,99})\Z")  # GHES allows _ and . from LDAP/SAML
@@ -58,11 +69,12 @@ class Repo:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)  # compare=False: hashable
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "Repo":
-        owner = data.get("owner") if isinstance(data.get("owner"), Mapping) else {}
-        licence = data.get("license") if isinstance(data.get("license"), Mapping) else None
+    def from_json(cls, data: Mapping[str, Any]) -> Repo:
+        owner = mapping(data.get("owner"))
+        licence = mapping(data.get("license")) or None
         spdx = licence.get("spdx_id") if licence else None
-        topics = data.get("topics") if isinstance(data.get("topics"), list) else []
+        topics = data.get("topics")
+        topics = topics if isinstance(topics, list) else []
         return cls(
             id=_number(data.get("id")),
             name=str(data.get("name") or ""),
@@ -98,19 +110,22 @@ class RepoPage:
     capped: bool = False  # search: GitHub shows at most 1,000 results
     from_cache: bool = False  # a 304 reused the page we had
     notes: tuple[str, ...] = ()  # lines to show as they are: no token (60 an hour), search cap, ...
-    url: str = ""  # the URL this page came from (refresh_repo_page asks it again)
+    url: str = ""  # the URL this page came from
     etag: str | None = None
-    page: Page | None = field(default=None, repr=False, compare=False)  # the walker's page underneath
 
 
 RepoItem = RepoPage | FeedState
 
 
 def _number(value: Any) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
+    """A count or id as shown and printed: a whole number in [0, MAX_COUNT], 0 when it is none."""
+    if isinstance(value, bool):
         return 0
+    if isinstance(value, int):
+        return min(max(value, 0), MAX_COUNT)
+    if isinstance(value, float):
+        return int(min(max(value, 0.0), MAX_COUNT)) if value == value else 0
+    return parse_int(value, low=0, high=MAX_COUNT) or 0
 
 
 def _text(value: Any) -> str | None:
@@ -153,7 +168,7 @@ def _repo_page(page: Page, search: bool) -> RepoPage:
     notes = list(page.notes)
     if search and isinstance(page.data, Mapping):
         total = page.data.get("total_count")
-        total = total if isinstance(total, int) else None
+        total = _number(total) if isinstance(total, int) and not isinstance(total, bool) else None
         incomplete = bool(page.data.get("incomplete_results"))
         if total is not None and total > SEARCH_CAP:
             notes.append(f"GitHub shows only the first {SEARCH_CAP:,} of {total:,} results")
@@ -162,7 +177,7 @@ def _repo_page(page: Page, search: bool) -> RepoPage:
     return RepoPage(number=page.number, repos=repos, has_next=page.has_next, last_page=page.last_page,
                     rate=page.rate, total_count=total, incomplete_results=bool(incomplete),
                     capped=total is not None and total > SEARCH_CAP, from_cache=page.from_cache,
-                    notes=tuple(notes), url=page.url, etag=page.etag, page=page)
+                    notes=tuple(notes), url=page.url, etag=page.etag)
 
 
 async def repo_pages(*, owner: str | None = None, org: bool = False, mine: bool = False, search: str | None = None,
@@ -172,48 +187,26 @@ async def repo_pages(*, owner: str | None = None, org: bool = False, mine: bool 
                      **tuning: Any) -> AsyncGenerator[RepoPage | FeedState]:
     """Pages of repositories, each requested when the consumer asks for it.
 
-    `tuning`: the fields of github_client.Tuning (retries, waits, timeout, accept, auth_scheme).
+    Yields FeedStates while waiting or retrying; a final error (bad options included, before
+    any request) is FeedState("error") as the last item, never an exception.
+    `tuning`: the fields of github_client.GitHubTuning (retries, waits, timeouts, accept, auth_scheme).
     `cache`: an EtagCache shared between walks makes unchanged pages cost no rate limit.
     """
+    pages = _repo_pages(owner, org, mine, search, base_url, token, per_page, sort, direction, client, cache, tuning)
+    async with aclosing(errors_in_band(pages, secrets=[token])) as items:
+        async for item in items:
+            yield item
+
+
+async def _repo_pages(owner: str | None, org: bool, mine: bool, search: str | None, base_url: str,
+                      token: str | None, per_page: int, sort: str | None, direction: str | None,
+                      client: httpx.AsyncClient | None, cache: EtagCache | None,
+                      tuning: dict[str, Any]) -> AsyncGenerator[RepoPage | FeedState]:
     path, params = _endpoint(owner, org, mine, search, token, per_page, sort, direction)
-    github = GitHubClient(base_url, token, client, Tuning(**tuning))
+    github = GitHubClient(base_url, token, client, GitHubTuning(**tuning))
     try:
-        async with aclosing(walk_pages(github, path, params, cache=cache)) as pages:
+        async with aclosing(follow_pages(github, path, params, cache=cache)) as pages:
             async for item in pages:
                 yield item if isinstance(item, FeedState) else _repo_page(item, search is not None)
     finally:
         await github.aclose()
-
-
-async def iter_repos(*, limit: int | None = None, **options: Any) -> AsyncGenerator[Repo | FeedState]:
-    """Repos one by one across pages (FeedStates in between); stops requesting at `limit` or `break`."""
-    if limit is not None and limit < 1:
-        return
-    count = 0
-    async with aclosing(repo_pages(**options)) as pages:
-        async for item in pages:
-            if isinstance(item, FeedState):
-                yield item
-                continue
-            for repo in item.repos:
-                yield repo
-                count += 1
-                if count == limit:
-                    return
-
-
-async def refresh_repo_page(page: RepoPage, *, base_url: str = DEFAULT_BASE_URL, token: str | None = None,
-                            client: httpx.AsyncClient | None = None,
-                            **tuning: Any) -> AsyncGenerator[RepoPage | FeedState]:
-    """Ask for a page again with If-None-Match: a 304 yields it back with from_cache=True (no rate limit)."""
-    if page.page is None:
-        raise GitHubError("this page did not come from repo_pages, so it cannot be refreshed")
-    github = GitHubClient(base_url, token, client, Tuning(**tuning))
-    search = page.total_count is not None
-    try:
-        async with aclosing(refresh_page(github, page.page)) as items:
-            async for item in items:
-                yield item if isinstance(item, FeedState) else _repo_page(item, search)
-    finally:
-        await github.aclose()
-

@@ -4,31 +4,42 @@ It resolves the token, sends it only to the base URL's origin, waits out rate
 limits the way GitHub documents them, and retries 5xx and network errors. Its
 one request primitive is an async generator, so the feeds built on it can hand
 each wait and retry to their consumer as a FeedState while it happens.
+
+Nothing a server sends is trusted beyond fixed bounds: a body is read raw and
+decoded here at most MAX_BODY_BYTES (an error's at most MAX_ERROR_BODY_BYTES),
+redirects are followed by hand (httpx would read a redirect's body without
+limit), every number in a header is parsed and clamped (feeds.limits), and
+every line meant for a person is sanitized and has the token redacted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import os
 import shutil
-import ssl
 import subprocess
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from .. import __version__
-from ..text import one_line
+from ..text import one_line, redact, redact_url
+from .limits import MAX_WAIT_S, backoff, clamp, parse_int, parse_seconds
 from .state import FeedState
+from .transport import ACCEPT_ENCODING, BodyError, NotJson, loads_json, read_body, tls_context
 
 DEFAULT_BASE_URL = "https://api.github.com"
 UNAUTHENTICATED_NOTE = "no token: GitHub allows 60 requests an hour"
 API_VERSION = "2022-11-28"
+MAX_BODY_BYTES = 10 * 1024 * 1024  # a page of 100 repos is ~0.5 MB: twenty times that is no answer GitHub gives
+MAX_ERROR_BODY_BYTES = 64 * 1024  # an error's message and details; the rest is not read
+MAX_REDIRECTS = 5
+MAX_COUNT = 2**53 - 1  # the largest count shown or printed (exact in every JSON reader, jq included)
+_MAX_RESET = 10**13  # x-ratelimit-reset: epoch seconds, or milliseconds in some recordings
 
 
 class GitHubError(Exception):
@@ -37,6 +48,10 @@ class GitHubError(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class _Failed(Exception):
+    """One attempt failed in a way that may pass on a retry (the network, an unreadable body)."""
 
 
 @dataclass(frozen=True)
@@ -48,31 +63,35 @@ class RateLimit:
     resource: str | None = None
 
     @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> "RateLimit":
-        reset = _int(headers.get("x-ratelimit-reset"))
+    def from_headers(cls, headers: Mapping[str, str]) -> RateLimit:
+        reset = parse_int(headers.get("x-ratelimit-reset"), low=0, high=_MAX_RESET)
         if reset is not None and reset > 10**11:
             reset //= 1000  # some recordings (Octokit's fixtures) give milliseconds
+        resource = headers.get("x-ratelimit-resource")
         return cls(
-            limit=_int(headers.get("x-ratelimit-limit")),
-            remaining=_int(headers.get("x-ratelimit-remaining")),
-            used=_int(headers.get("x-ratelimit-used")),
+            limit=parse_int(headers.get("x-ratelimit-limit"), low=0, high=MAX_COUNT),
+            remaining=parse_int(headers.get("x-ratelimit-remaining"), low=0, high=MAX_COUNT),
+            used=parse_int(headers.get("x-ratelimit-used"), low=0, high=MAX_COUNT),
             reset=reset,
-            resource=headers.get("x-ratelimit-resource"),
+            resource=one_line(resource, 40) if resource is not None else None,
         )
 
 
 @dataclass(frozen=True)
-class Tuning:
-    """How patient the client is. Defaults follow GitHub's guidance; tests shrink them."""
+class GitHubTuning:
+    """How patient the GitHub client is: retries, waits and timeouts. Defaults follow GitHub's
+    guidance; tests shrink them, and a panel's config may set any of them."""
 
-    max_retries: int = 3  # 5xx, network errors, unreadable JSON
+    max_retries: int = 3  # 5xx, network errors, unreadable bodies
     backoff_s: float = 1.0  # first retry wait, doubling
     max_backoff_s: float = 30.0
     secondary_wait_s: float = 60.0  # secondary limit with no hint: at least a minute, doubling
     secondary_tries: int = 3
     max_wait_s: float = 3600.0  # no reset or Retry-After is trusted beyond this
     reset_slack_s: float = 1.0  # x-ratelimit-reset has one-second resolution and clocks drift
-    timeout_s: float = 30.0
+    timeout_s: float = 30.0  # connecting, or waiting for the next bytes
+    deadline_s: float = 120.0  # one whole request, redirects and body included
+    min_poll_interval_s: float = 10.0  # notifications: X-Poll-Interval is obeyed from this up to an hour
     accept: str = "application/vnd.github+json"
     auth_scheme: str = "Bearer"
 
@@ -87,6 +106,18 @@ class GitHubResponse:
     authenticated: bool  # whether the token went with this request
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """One response, its body read within bounds (an error's body truncated, a redirect's never read)."""
+
+    status: int
+    url: str
+    headers: httpx.Headers
+    body: bytes
+    reason_phrase: str
+    authenticated: bool
+
+
 def resolve_token(explicit: str | None = None, base_url: str = DEFAULT_BASE_URL,
                   environ: Mapping[str, str] | None = None) -> str | None:
     """The token to use, as gh finds it: --token, then the environment, then `gh auth token`.
@@ -98,13 +129,16 @@ def resolve_token(explicit: str | None = None, base_url: str = DEFAULT_BASE_URL,
     if explicit and explicit.strip():
         return explicit.strip()
     env = os.environ if environ is None else environ
-    host = httpx.URL(base_url).host
+    try:
+        host = httpx.URL(base_url).host
+    except httpx.InvalidURL:
+        return None  # no host to find a token for (the client reports the URL)
     dotcom = host in ("api.github.com", "github.com")
     names = ("GH_TOKEN", "GITHUB_TOKEN") if dotcom else ("GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
     for name in names:
         if env.get(name, "").strip():
             return env[name].strip()
-    return _gh_auth_token("github.com" if dotcom else host)
+    return _gh_auth_token("github.com" if dotcom else host) if host else None
 
 
 def _gh_auth_token(hostname: str) -> str | None:
@@ -120,10 +154,21 @@ def _gh_auth_token(hostname: str) -> str | None:
     return token if done.returncode == 0 and token else None
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # loading the CA bundle costs ~50 ms: once per process, not once per feed
-    return httpx.create_ssl_context()
+def base_url_problem(base_url: str) -> str | None:
+    """Why a URL cannot be a GitHub API root, as a line for the user (None when it can be one).
+
+    What is particular to GitHub, and whether httpx can read it at all; that it is an
+    http(s) URL with a host is the caller's check (the client refuses it too).
+    """
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as exc:
+        return f"not a URL ({one_line(redact(str(exc)), 80)})"
+    if url.query or url.fragment or base_url.rstrip().endswith(("?", "#")):
+        return "the API base URL takes no ?query or #fragment (GitHub Enterprise Server: https://HOST/api/v3)"
+    if url.host in ("github.com", "www.github.com"):
+        return "github.com is the website; its API is https://api.github.com (the default)"
+    return None
 
 
 def origin_of(url: str | httpx.URL) -> tuple[str, str, int | None]:
@@ -136,14 +181,19 @@ class GitHubClient:
     """One base URL, one token, one httpx client (ours, or the caller's, left open)."""
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL, token: str | None = None,
-                 http: httpx.AsyncClient | None = None, tuning: Tuning | None = None) -> None:
+                 http: httpx.AsyncClient | None = None, tuning: GitHubTuning | None = None) -> None:
+        """Raises GitHubError when base_url cannot be an API root."""
+        self.token = token or None
+        problem = base_url_problem(base_url)
+        if problem is None and (origin_of(base_url)[0] not in ("http", "https") or not origin_of(base_url)[1]):
+            problem = "expected an http:// or https:// URL with a host"
+        if problem is not None:
+            raise GitHubError(self._scrub(f"cannot use the base URL {redact_url(base_url)}: {problem}"))
         self.base_url = base_url.rstrip("/")
         self.origin = origin_of(self.base_url)
-        self.token = token or None
-        self.tuning = tuning or Tuning()
+        self.tuning = tuning or GitHubTuning()
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient(timeout=self.tuning.timeout_s, follow_redirects=True,
-                                              verify=_tls_context())
+        self.http = http or httpx.AsyncClient(timeout=self.tuning.timeout_s, verify=tls_context())
 
     async def aclose(self) -> None:
         if self._own_http:
@@ -155,12 +205,13 @@ class GitHubClient:
             url = str(httpx.URL(url).copy_merge_params({k: v for k, v in params.items() if v is not None}))
         return url
 
-    def sends_token_to(self, url: str) -> bool:
+    def sends_token_to(self, url: str | httpx.URL) -> bool:
         return self.token is not None and origin_of(url) == self.origin
 
-    def _headers(self, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
+    def _headers(self, url: str | httpx.URL, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {
             "Accept": self.tuning.accept,
+            "Accept-Encoding": ACCEPT_ENCODING,  # not httpx's default, which grows with installed decoders
             "User-Agent": f"feedview/{__version__}",
             "X-GitHub-Api-Version": API_VERSION,
         }
@@ -173,107 +224,205 @@ class GitHubClient:
         """When the last response used up the rate limit, the wait before asking again (not a doomed 403)."""
         if rate.remaining != 0 or rate.reset is None or rate.reset <= time.time():
             return None
-        wait = min(rate.reset - time.time() + self.tuning.reset_slack_s, self.tuning.max_wait_s)
+        wait = self._bounded(rate.reset - time.time() + self.tuning.reset_slack_s)
         why = f"rate limit used up ({rate.limit} requests); waiting for it to reset"
         if self.token is None:
             why += f" ({UNAUTHENTICATED_NOTE}; a token raises it to 5,000)"
-        return _state("waiting", why, wait, 1)
+        return self._state("waiting", why, wait, 1)
 
-    def _scrub(self, text: str) -> str:
-        text = one_line(text)
-        return text.replace(self.token, "***") if self.token else text
+    def _scrub(self, text: str, limit: int = 300) -> str:
+        """A line fit for a person: URL credentials and the token redacted, controls and bidi gone."""
+        return one_line(redact(text, [self.token]), limit)
 
-    async def send(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
-                   json_body: Any = None) -> AsyncGenerator[FeedState | GitHubResponse]:
+    def _state(self, phase: str, reason: str, wait: float, attempt: int) -> FeedState:
+        resume_at = time.time() + wait
+        line = self._scrub(f"{reason}; resuming at {time.strftime('%H:%M:%S', time.localtime(resume_at))}")
+        return FeedState(phase, line, resume_at=resume_at, attempt=attempt)  # type: ignore[arg-type]
+
+    def _bounded(self, wait: float) -> float:
+        """A wait within [0, max_wait_s] (and never beyond a day, whatever the tuning says)."""
+        return clamp(wait, 0.0, min(self.tuning.max_wait_s, MAX_WAIT_S))
+
+    def _retry(self, failures: int, problem: str, final: str | None = None, status: int | None = None) -> FeedState:
+        """The retry after `failures` consecutive failures; GitHubError (`final`, else `problem`)
+        once the retries are used up."""
+        tuning = self.tuning
+        if failures > tuning.max_retries:
+            raise GitHubError(self._scrub(final or problem), status)
+        wait = self._bounded(backoff(tuning.backoff_s, failures, tuning.max_backoff_s))
+        return self._state("retrying", f"{problem}; retry {failures} of {tuning.max_retries}", wait, failures)
+
+    async def send(self, method: str, url: str, *,
+                   headers: Mapping[str, str] | None = None) -> AsyncGenerator[FeedState | GitHubResponse]:
         """Yield a FeedState for every wait and retry, then exactly one GitHubResponse.
 
-        Raises GitHubError when GitHub says no for good or the retries run out.
+        Raises GitHubError when GitHub says no for good or the retries run out (a feed
+        reports it in-band through errors_in_band).
         """
         tuning = self.tuning
         failures = 0
         secondary = 0
+        limited = 0  # rate-limit waits so far
         while True:
             try:
-                response = await self.http.request(method, url, headers=self._headers(url, headers),
-                                                   json=json_body)
-            except httpx.TransportError as exc:
+                answer = await self._exchange(method, url, headers)
+            except _Failed as exc:
                 failures += 1
-                problem = f"cannot reach {httpx.URL(url).host}: {_describe(exc)}"
-                if failures > tuning.max_retries:
-                    raise GitHubError(self._scrub(problem)) from None
-                wait = min(tuning.backoff_s * 2 ** (failures - 1), tuning.max_backoff_s)
-                yield _state("retrying", f"{problem}; retry {failures} of {tuning.max_retries}", wait, failures)
-                await asyncio.sleep(wait)
+                state = self._retry(failures, str(exc))
+                yield state
+                await wait_out(state)
                 continue
 
-            rate = RateLimit.from_headers(response.headers)
-            authenticated = "Authorization" in response.request.headers
-            if response.status_code < 300 or response.status_code == 304:
+            rate = RateLimit.from_headers(answer.headers)
+            if answer.status < 300 or answer.status == 304:
                 try:
-                    data = response.json() if response.status_code != 304 and response.content else None
-                except (json.JSONDecodeError, UnicodeDecodeError):
+                    data = loads_json(answer.body) if answer.status != 304 and answer.body.strip() else None
+                except NotJson as exc:
                     failures += 1
-                    problem = f"GitHub sent a response that is not JSON ({_path(url)})"
-                    if failures > tuning.max_retries:
-                        raise GitHubError(problem, response.status_code) from None
-                    wait = min(tuning.backoff_s * 2 ** (failures - 1), tuning.max_backoff_s)
-                    yield _state("retrying", f"{problem}; retry {failures} of {tuning.max_retries}", wait, failures)
-                    await asyncio.sleep(wait)
+                    state = self._retry(failures, f"GitHub sent a response that is not JSON ({shown_path(url)}: {exc})",
+                                        status=answer.status)
+                    yield state
+                    await wait_out(state)
                     continue
-                yield GitHubResponse(response.status_code, str(response.url), response.headers, data, rate,
-                                     authenticated)
+                yield GitHubResponse(answer.status, answer.url, answer.headers, data, rate, answer.authenticated)
                 return
 
-            message = self._scrub(_message(response))
-            limited = _rate_limit_wait(response, rate, tuning, secondary)
-            if limited is not None:
-                wait, why, is_secondary = limited
+            message = self._scrub(_message(answer), 200)
+            wait_for = self._rate_limit_wait(answer, rate, secondary, limited)
+            if wait_for is not None:
+                wait, why, is_secondary = wait_for
+                limited += 1
                 if is_secondary:
                     secondary += 1
                     if secondary > tuning.secondary_tries:
-                        raise GitHubError(f"GitHub's secondary rate limit still applies after {tuning.secondary_tries} "
-                                          f"waits: {message}", response.status_code)
-                if not authenticated:
+                        raise GitHubError(self._scrub(f"GitHub's secondary rate limit still applies after "
+                                                      f"{tuning.secondary_tries} waits: {message}"), answer.status)
+                if not answer.authenticated:
                     why += f" ({UNAUTHENTICATED_NOTE}; a token raises it to 5,000)"
-                yield _state("waiting", why, wait, secondary or 1)
+                yield self._state("waiting", why, wait, secondary if is_secondary else limited)
                 await asyncio.sleep(wait)
                 continue
-            if response.status_code >= 500:
+            if answer.status >= 500:
                 failures += 1
-                problem = f"GitHub answered {response.status_code}"
-                if failures > tuning.max_retries:
-                    raise GitHubError(f"{problem} {tuning.max_retries + 1} times for {_path(url)}: {message}",
-                                      response.status_code)
-                wait = min(tuning.backoff_s * 2 ** (failures - 1), tuning.max_backoff_s)
-                yield _state("retrying", f"{problem}; retry {failures} of {tuning.max_retries}", wait, failures)
-                await asyncio.sleep(wait)
+                problem = f"GitHub answered {answer.status}"
+                state = self._retry(failures, problem, status=answer.status,
+                                    final=f"{problem} {failures} times for {shown_path(url)}: {message}")
+                yield state
+                await wait_out(state)
                 continue
-            raise GitHubError(_final_message(response.status_code, url, message, authenticated),
-                              response.status_code)
+            raise GitHubError(self._scrub(_final_message(answer.status, url, message, answer.authenticated)),
+                              answer.status)
 
+    async def _exchange(self, method: str, url: str, extra: Mapping[str, str] | None) -> _Answer:
+        """One request, its redirects followed by hand (the token only to its origin, no
+        redirect body read), and the body read within bounds. Raises _Failed when it may pass."""
+        try:
+            async with asyncio.timeout(self.tuning.deadline_s):
+                for _ in range(MAX_REDIRECTS + 1):
+                    headers = self._headers(url, extra)
+                    request = self.http.build_request(method, url, headers=headers)
+                    response = await self.http.send(request, stream=True, follow_redirects=False)
+                    try:
+                        if response.next_request is not None:
+                            method, url = response.next_request.method, str(response.next_request.url)
+                            continue
+                        body = await _body(response)
+                    finally:
+                        await response.aclose()
+                    return _Answer(response.status_code, url, response.headers, body, response.reason_phrase,
+                                   "Authorization" in headers)
+        except TimeoutError:
+            raise _Failed(f"GitHub did not finish answering {shown_path(url)} within "
+                          f"{_human(self.tuning.deadline_s)}") from None
+        except httpx.HTTPError as exc:
+            raise _Failed(f"cannot reach {one_line(httpx.URL(url).host, 80)}: {_describe(exc)}") from None
+        except BodyError as exc:
+            raise _Failed(f"GitHub's answer to {shown_path(url)} could not be read: {exc}") from None
+        raise GitHubError(f"GitHub redirected more than {MAX_REDIRECTS} times, last to {shown_path(url)}")
 
-def _rate_limit_wait(response: httpx.Response, rate: RateLimit, tuning: Tuning,
-                     secondary: int) -> tuple[float, str, bool] | None:
-    """(seconds, reason, secondary?) when the response is a rate limit, as GitHub documents it."""
-    status = response.status_code
-    if status not in (403, 429):
+    def _rate_limit_wait(self, answer: _Answer, rate: RateLimit, secondary: int,
+                         limited: int) -> tuple[float, str, bool] | None:
+        """(seconds, reason, secondary?) when the answer is a rate limit, as GitHub documents it.
+
+        A limit met again after `limited` waits for it (a reset already past, Retry-After: 0)
+        backs off like a failure (backoff_s, doubling up to max_backoff_s), whatever the
+        server says: no server can make the client ask again at once, over and over.
+        """
+        if answer.status not in (403, 429):
+            return None
+        tuning = self.tuning
+        again = backoff(tuning.backoff_s, limited, tuning.max_backoff_s) if limited else 0.0
+        retry_after = parse_seconds(answer.headers.get("retry-after"), high=MAX_WAIT_S)
+        if retry_after is not None:
+            return (self._bounded(max(retry_after, again)), f"GitHub asked to wait {_human(retry_after)} (Retry-After)",
+                    False)
+        if rate.remaining == 0 and rate.reset is not None:
+            until_reset = clamp(rate.reset - time.time(), 0.0, MAX_WAIT_S) + tuning.reset_slack_s
+            used = f"all {rate.limit} requests" if rate.limit else "every request"
+            return self._bounded(max(until_reset, again)), f"rate limit reached: {used} of this window used", False
+        text = answer.body.decode("utf-8", "replace").lower()
+        if answer.status == 429 or "secondary rate limit" in text or "abuse" in text:
+            wait = self._bounded(backoff(tuning.secondary_wait_s, secondary + 1, tuning.max_wait_s))
+            return wait, "GitHub's secondary rate limit; backing off", True
         return None
-    retry_after = _float(response.headers.get("retry-after"))
-    if retry_after is not None:
-        wait = min(max(retry_after, 0.0), tuning.max_wait_s)
-        return wait, f"GitHub asked to wait {_human(wait)} (Retry-After)", False
-    if rate.remaining == 0 and rate.reset is not None:
-        wait = min(max(rate.reset - time.time(), 0.0) + tuning.reset_slack_s, tuning.max_wait_s)
-        used = f"all {rate.limit} requests" if rate.limit else "every request"
-        return wait, f"rate limit reached: {used} of this window used", False
-    if status == 429 or "secondary rate limit" in response.text.lower() or "abuse" in response.text.lower():
-        wait = min(tuning.secondary_wait_s * 2 ** secondary, tuning.max_wait_s)
-        return wait, "GitHub's secondary rate limit; backing off", True
-    return None
+
+
+async def _body(response: httpx.Response) -> bytes:
+    """The body within its bound: a success's whole (BodyError beyond MAX_BODY_BYTES), an
+    error's first MAX_ERROR_BODY_BYTES (nothing when it cannot be decoded), a 304's none."""
+    if response.status_code == 304:
+        return b""
+    if response.status_code < 300:
+        return await read_body(response, MAX_BODY_BYTES)
+    try:
+        return await read_body(response, MAX_ERROR_BODY_BYTES, truncate=True)
+    except BodyError:
+        return b""
+
+
+T = TypeVar("T")
+
+
+async def errors_in_band(items: AsyncGenerator[T], *, secrets: Iterable[str | None] = (),
+                         explain: Callable[[GitHubError], str] | None = None) -> AsyncGenerator[T | FeedState]:
+    """A GitHub feed's items with its end made plain: a final error becomes FeedState("error",
+    one line) as the last item, never an exception (cancellation and closing pass through).
+
+    `explain` may add to a GitHubError's line (say, which token a 403 needs); anything
+    unexpected is reported by its type and message, sanitized and with `secrets` redacted.
+    """
+    secrets = list(secrets)
+    try:
+        async with aclosing(items) as stream:
+            async for item in stream:
+                yield item
+    except GitHubError as exc:
+        yield FeedState("error", one_line(redact(explain(exc) if explain else str(exc), secrets), 400))
+    except Exception as exc:  # a feed ends with a state, never a traceback
+        reason = f"unexpected error ({type(exc).__name__}): {exc}"
+        yield FeedState("error", one_line(redact(reason, secrets), 400))
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """A JSON object from GitHub, or an empty one when the value is something else."""
+    return value if isinstance(value, Mapping) else {}
+
+
+async def wait_out(state: FeedState) -> None:
+    """Sleep until a retry's or wait's resume_at."""
+    await asyncio.sleep(max((state.resume_at or 0.0) - time.time(), 0.0))
+
+
+def echoable(value: str | None, limit: int = 256) -> str | None:
+    """A response header's value fit to send back in a request (an ETag as If-None-Match,
+    Last-Modified as If-Modified-Since): printable ASCII of a sane length, else None."""
+    if value is None or len(value) > limit or not value.isascii() or not value.isprintable():
+        return None
+    return value
 
 
 def _final_message(status: int, url: str, message: str, authenticated: bool) -> str:
-    path = _path(url)
+    path = shown_path(url)
     if status == 401:
         if authenticated:
             return f"GitHub refused the token (401 {message}): check --token, GH_TOKEN or `gh auth login`"
@@ -287,14 +436,16 @@ def _final_message(status: int, url: str, message: str, authenticated: bool) -> 
     return f"GitHub answered {status} for {path}: {message}"
 
 
-def _message(response: httpx.Response) -> str:
+def _message(answer: _Answer) -> str:
+    """GitHub's own words for an error (message, then the errors' messages); the caller sanitizes."""
+    fallback = answer.reason_phrase or "no details"
     try:
-        body = response.json()
-    except ValueError:
-        return response.reason_phrase or "no details"
+        body = loads_json(answer.body)
+    except NotJson:
+        return fallback
     if not isinstance(body, dict):
-        return response.reason_phrase or "no details"
-    message = str(body.get("message") or response.reason_phrase or "no details")
+        return fallback
+    message = str(body.get("message") or fallback)
     errors = body.get("errors")
     if isinstance(errors, list):
         details = [str(e.get("message") or e.get("code")) for e in errors if isinstance(e, dict)]
@@ -304,38 +455,23 @@ def _message(response: httpx.Response) -> str:
     return message
 
 
-def _state(phase: str, reason: str, wait: float, attempt: int) -> FeedState:
-    resume_at = time.time() + wait
-    return FeedState(phase, f"{reason}; resuming at {time.strftime('%H:%M:%S', time.localtime(resume_at))}",  # type: ignore[arg-type]
-                     resume_at=resume_at, attempt=attempt)
-
-
-def _describe(exc: httpx.TransportError) -> str:
+def _describe(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
         return "connection refused or failed"
-    return one_line(str(exc) or type(exc).__name__, 80)
+    return one_line(redact(str(exc) or type(exc).__name__), 80)
 
 
-def _path(url: str) -> str:
-    return one_line(httpx.URL(url).path, 120)
+def shown_path(url: str) -> str:
+    """A URL's path for a message, as it went on the wire: percent escapes stay escapes (so
+    no %1B decodes into an escape), then sanitized, credentials redacted."""
+    try:
+        raw = httpx.URL(url).raw_path.split(b"?", 1)[0].decode("ascii", "replace")
+    except httpx.InvalidURL:
+        raw = url
+    return one_line(redact_url(raw), 120)
 
 
 def _human(seconds: float) -> str:
-    return f"{seconds:.0f}s" if seconds < 120 else f"{seconds / 60:.0f} min"
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def _float(value: Any) -> float | None:
-    try:
-        number = float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number == number and number not in (float("inf"), float("-inf")) else None
+    return f"{round(seconds, 1):g}s" if seconds < 120 else f"{seconds / 60:.0f} min"

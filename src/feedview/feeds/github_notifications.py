@@ -2,9 +2,10 @@
 
 Each poll sends If-Modified-Since with the last Last-Modified; a 304 means nothing
 new and costs no rate limit. Polls are never closer together than X-Poll-Interval
-says (it grows when GitHub is busy). A thread is yielded once, and again only when
-its updated_at moves. These endpoints need a classic token with the notifications
-or repo scope; fine-grained tokens are refused, and the error says so.
+says (it grows when GitHub is busy), within [min_poll_interval_s, MAX_POLL_INTERVAL_S]
+whatever a server sends. A thread is yielded once, and again only when its
+updated_at moves. These endpoints need a classic token with the notifications or
+repo scope; fine-grained tokens are refused, and the error says so.
 """
 
 from __future__ import annotations
@@ -19,11 +20,25 @@ from typing import Any
 
 import httpx
 
-from .github_client import DEFAULT_BASE_URL, GitHubClient, GitHubError, GitHubResponse, Tuning
-from .github_pages import Page, canonical_url, next_link, walk_pages
+from ..text import one_line
+from .github_client import (
+    DEFAULT_BASE_URL,
+    GitHubClient,
+    GitHubError,
+    GitHubResponse,
+    GitHubTuning,
+    echoable,
+    errors_in_band,
+    mapping,
+)
+from .github_pages import Page, canonical_url, follow_pages, next_link
+from .limits import clamp, parse_seconds
 from .state import FeedState
 
-DEFAULT_POLL_INTERVAL_S = 60.0  # GitHub's usual X-Poll-Interval, when a response lacks it
+DEFAULT_POLL_INTERVAL_S = 60.0  # GitHub's usual X-Poll-Interval, when a response lacks it (or it is no number)
+# X-Poll-Interval is obeyed up to an hour (and from GitHubTuning.min_poll_interval_s, 10 s): at least
+# one poll an hour, however busy a server says it is.
+MAX_POLL_INTERVAL_S = 3600.0
 MAX_PER_PAGE = 50
 SCOPE_HINT = ("notifications need a classic token (or gh's login) with the notifications or repo scope; "
               "fine-grained tokens cannot read them")
@@ -50,9 +65,9 @@ class NotificationThread:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "NotificationThread":
-        subject = data.get("subject") if isinstance(data.get("subject"), Mapping) else {}
-        repo = data.get("repository") if isinstance(data.get("repository"), Mapping) else {}
+    def from_json(cls, data: Mapping[str, Any]) -> NotificationThread:
+        subject = mapping(data.get("subject"))
+        repo = mapping(data.get("repository"))
         return cls(
             id=str(data.get("id") or ""),
             unread=bool(data.get("unread")),
@@ -112,30 +127,46 @@ def _endpoint(repo: str | None) -> str:
     return f"/repos/{repo}/notifications"
 
 
-def _explain(exc: GitHubError) -> GitHubError:
+def _explain(exc: GitHubError) -> str:
     if exc.status in (403, 404):
-        return GitHubError(f"{exc}; {SCOPE_HINT}", exc.status)
-    return exc
+        return f"{exc}; {SCOPE_HINT}"
+    return str(exc)
 
 
-def _poll_interval(response: GitHubResponse) -> float:
-    try:
-        interval = float(response.headers.get("x-poll-interval", DEFAULT_POLL_INTERVAL_S))
-    except ValueError:
-        return DEFAULT_POLL_INTERVAL_S
-    return interval if interval > 0 and interval == interval and interval != float("inf") else DEFAULT_POLL_INTERVAL_S
+def _poll_interval(response: GitHubResponse, floor: float) -> tuple[float, str]:
+    """The seconds until the next poll, and why: X-Poll-Interval within [floor, MAX_POLL_INTERVAL_S]."""
+    asked = response.headers.get("x-poll-interval")
+    seconds = parse_seconds(asked, low=floor, high=MAX_POLL_INTERVAL_S)
+    if seconds is None:
+        seconds = clamp(DEFAULT_POLL_INTERVAL_S, floor, MAX_POLL_INTERVAL_S)
+        return seconds, f"every {seconds:g} s"
+    if parse_seconds(asked) != seconds:
+        return seconds, f"every {seconds:g} s: GitHub asked for {one_line(asked, 24)} s"
+    return seconds, f"GitHub asks for {seconds:g} s between checks"
 
 
 async def notification_threads(*, base_url: str = DEFAULT_BASE_URL, token: str | None = None, all: bool = False,
                                participating: bool = False, repo: str | None = None, per_page: int = MAX_PER_PAGE,
                                client: httpx.AsyncClient | None = None,
                                **tuning: Any) -> AsyncGenerator[NotificationThread | FeedState]:
-    """Threads as they arrive or change, forever (until closed), with FeedState("waiting") between polls.
+    """Threads as they arrive or change, forever (until closed), with FeedState("idle") between polls.
 
     `all`: read threads too (GitHub's default is unread only); `participating`: only threads you take
-    part in; `repo`: "OWNER/REPO". Waits between polls have attempt=0; rate-limit waits and retries
-    have attempt >= 1. Raises GitHubError on a final error.
+    part in; `repo`: "OWNER/REPO". Between polls the feed is "idle" (up to date, the next check at
+    resume_at); rate-limit waits are "waiting" and retries "retrying" (attempt >= 1). A final
+    error (bad options included) is FeedState("error") as the last item, never an exception.
+    `tuning`: the fields of github_client.GitHubTuning; its min_poll_interval_s is the shortest pause
+    between polls, whatever X-Poll-Interval says.
     """
+    polls = _poll(base_url, token, all, participating, repo, per_page, client, tuning)
+    async with aclosing(errors_in_band(polls, secrets=[token], explain=_explain)) as items:
+        async for item in items:
+            yield item
+
+
+async def _poll(base_url: str, token: str | None, all: bool, participating: bool, repo: str | None, per_page: int,
+                client: httpx.AsyncClient | None,
+                tuning: dict[str, Any]) -> AsyncGenerator[NotificationThread | FeedState]:
     path = _endpoint(repo)
     if token is None:
         raise GitHubError(f"notifications need a token: pass --token, set GH_TOKEN or run `gh auth login`; "
@@ -144,7 +175,7 @@ async def notification_threads(*, base_url: str = DEFAULT_BASE_URL, token: str |
         raise GitHubError(f"per_page must be from 1 to {MAX_PER_PAGE} for notifications, got {per_page}")
     params = {"all": "true" if all else None, "participating": "true" if participating else None,
               "per_page": per_page}
-    github = GitHubClient(base_url, token, client, Tuning(**tuning))
+    github = GitHubClient(base_url, token, client, GitHubTuning(**tuning))
     seen: dict[str, str] = {}  # thread id -> the updated_at last yielded
     last_modified: str | None = None
     try:
@@ -152,25 +183,22 @@ async def notification_threads(*, base_url: str = DEFAULT_BASE_URL, token: str |
             first = github.url(path, params)
             response = None
             conditional = {"If-Modified-Since": last_modified} if last_modified else None
-            try:
-                async with aclosing(github.send("GET", first, headers=conditional)) as sending:
-                    async for item in sending:
-                        if isinstance(item, FeedState):
-                            yield item
-                        else:
-                            response = item
-            except GitHubError as exc:
-                raise _explain(exc) from None
+            async with aclosing(github.send("GET", first, headers=conditional)) as sending:
+                async for item in sending:
+                    if isinstance(item, FeedState):
+                        yield item
+                    else:
+                        response = item
             assert response is not None
-            interval = _poll_interval(response)
+            interval, why = _poll_interval(response, github.tuning.min_poll_interval_s)
             if response.status != 304:
-                last_modified = response.headers.get("last-modified") or last_modified
+                last_modified = echoable(response.headers.get("last-modified")) or last_modified
                 async with aclosing(_threads_of(github, response, seen)) as fresh:
                     async for thread in fresh:
                         yield thread
             resume_at = time.time() + interval
-            yield FeedState("waiting", f"next check at {time.strftime('%H:%M:%S', time.localtime(resume_at))} "
-                            f"(GitHub asks for {interval:g} s between checks)", resume_at=resume_at)
+            yield FeedState("idle", f"up to date; next check at {time.strftime('%H:%M:%S', time.localtime(resume_at))} "
+                            f"({why})", resume_at=resume_at)
             await asyncio.sleep(interval)
     finally:
         await github.aclose()
@@ -185,16 +213,13 @@ async def _threads_of(github: GitHubClient, response: GitHubResponse,
     next_url, _, _ = next_link(response.headers.get("link"), response.url, {canonical_url(response.url)})
     if next_url is None:
         return
-    try:
-        async with aclosing(walk_pages(github, next_url)) as pages:
-            async for page in pages:
-                if isinstance(page, Page):
-                    for thread in _fresh(page.items, seen):
-                        yield thread
-                elif not page.final:
-                    yield page
-    except GitHubError as exc:
-        raise _explain(exc) from None
+    async with aclosing(follow_pages(github, next_url)) as pages:
+        async for page in pages:
+            if isinstance(page, Page):
+                for thread in _fresh(page.items, seen):
+                    yield thread
+            elif not page.final:  # a Link header that ends the walk early ends this poll's pages
+                yield page
 
 
 def _fresh(items: Any, seen: dict[str, str]) -> list[NotificationThread]:
@@ -214,14 +239,14 @@ async def mark_thread_read(thread_id: str, *, base_url: str = DEFAULT_BASE_URL, 
     """PATCH /notifications/threads/{id}; raises GitHubError (saying why) when GitHub refuses."""
     if token is None:
         raise GitHubError(f"marking a thread read needs a token; {SCOPE_HINT}")
-    if not thread_id.isdigit():
+    if not (thread_id.isascii() and thread_id.isdigit()):
         raise GitHubError(f"not a notification thread id: {thread_id!r}")
-    github = GitHubClient(base_url, token, client, Tuning(**tuning))
+    github = GitHubClient(base_url, token, client, GitHubTuning(**tuning))
     try:
         async with aclosing(github.send("PATCH", github.url(f"/notifications/threads/{thread_id}"))) as sending:
             async for _ in sending:
                 pass  # the request waits out rate limits and retries by itself
     except GitHubError as exc:
-        raise _explain(exc) from None
+        raise GitHubError(_explain(exc), exc.status) from None
     finally:
         await github.aclose()

@@ -6,18 +6,29 @@ point at another path, or paginate by cursor), and never builds ?page=N itself.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
-from .github_client import UNAUTHENTICATED_NOTE, GitHubClient, GitHubError, RateLimit
+from ..text import one_line
+from .github_client import (
+    UNAUTHENTICATED_NOTE,
+    GitHubClient,
+    GitHubError,
+    RateLimit,
+    echoable,
+    errors_in_band,
+    shown_path,
+    wait_out,
+)
+from .limits import parse_int
 from .state import FeedState
+
+MAX_PAGE = 10**9  # a page number beyond any list GitHub serves
 
 _LINK_VALUE = re.compile(r'\s*<([^<>]*)>((?:\s*;\s*[^\s;,=]+(?:\s*=\s*(?:"[^"]*"|[^\s;,]*))?)*)\s*(?:,|$)')
 _LINK_PARAM = re.compile(r';\s*([^\s;,=]+)(?:\s*=\s*(?:"([^"]*)"|([^\s;,]*)))?')
@@ -78,10 +89,10 @@ def parse_link_header(value: str) -> dict[str, str] | None:
 
 def _page_param(url: str) -> int | None:
     try:
-        number = int(httpx.URL(url).params.get("page", ""))
-    except ValueError:
+        number = parse_int(httpx.URL(url).params.get("page"), low=0, high=MAX_PAGE)
+    except httpx.InvalidURL:
         return None
-    return number if number >= 1 else None
+    return number or None
 
 
 def canonical_url(url: str) -> str:
@@ -116,9 +127,21 @@ async def walk_pages(client: GitHubClient, path_or_url: str, params: Mapping[str
                      ) -> AsyncGenerator[Page | FeedState]:
     """Pages of a GitHub list endpoint; each request waits until the consumer asks for its page.
 
-    Yields a FeedState for each wait or retry, and FeedState("closed") when a malformed or
-    looping Link header ends the walk early. Raises GitHubError on a final error.
+    Yields a FeedState for each wait or retry, FeedState("closed") when a malformed or
+    looping Link header ends the walk early, and FeedState("error") as the last item on a
+    final error: nothing but cancellation escapes it.
     """
+    pages = follow_pages(client, path_or_url, params, items_key=items_key, cache=cache)
+    async with aclosing(errors_in_band(pages, secrets=[client.token])) as items:
+        async for item in items:
+            yield item
+
+
+async def follow_pages(client: GitHubClient, path_or_url: str, params: Mapping[str, Any] | None = None, *,
+                       items_key: str | None = None, cache: EtagCache | None = None,
+                       ) -> AsyncGenerator[Page | FeedState]:
+    """walk_pages for a caller that reports final errors itself: raises GitHubError (whose
+    status it may explain) instead of ending with FeedState("error")."""
     url: str | None = client.url(path_or_url, params)
     seen: set[str] = set()
     position = 0
@@ -145,7 +168,7 @@ async def walk_pages(client: GitHubClient, path_or_url: str, params: Mapping[str
             next_url, last, stop = next_link(response.headers.get("link"), response.url, seen)
             items = _items(response.data, items_key, url)
             page = Page(number=_page_param(url) or position, items=items, has_next=next_url is not None,
-                        last_page=last, rate=response.rate, url=url, etag=response.headers.get("etag"),
+                        last_page=last, rate=response.rate, url=url, etag=echoable(response.headers.get("etag")),
                         data=response.data, notes=notes, next_url=next_url)
             if cache is not None:
                 cache.put(page)
@@ -157,22 +180,7 @@ async def walk_pages(client: GitHubClient, path_or_url: str, params: Mapping[str
         waiting = client.spent_wait(page.rate) if url is not None else None
         if waiting is not None:
             yield waiting
-            await asyncio.sleep(max(waiting.resume_at - time.time(), 0.0))
-
-
-async def refresh_page(client: GitHubClient, page: Page) -> AsyncGenerator[Page | FeedState]:
-    """Ask for one page again with If-None-Match; a 304 yields the same page with from_cache=True."""
-    cache = EtagCache()
-    cache.put(replace(page, from_cache=False))
-    async with aclosing(walk_pages(client, page.url, items_key=_key_of(page), cache=cache)) as pages:
-        async for item in pages:
-            yield item
-            if isinstance(item, Page):
-                return
-
-
-def _key_of(page: Page) -> str | None:
-    return "items" if isinstance(page.data, dict) and "items" in page.data else None
+            await wait_out(waiting)
 
 
 def _items(data: Any, items_key: str | None, url: str) -> tuple[Any, ...]:
@@ -180,7 +188,7 @@ def _items(data: Any, items_key: str | None, url: str) -> tuple[Any, ...]:
         items_key = "items"
     found = data.get(items_key) if items_key is not None and isinstance(data, dict) else data
     if not isinstance(found, list):
-        raise GitHubError(f"GitHub sent something other than a list for {httpx.URL(url).path}")
+        raise GitHubError(f"GitHub sent something other than a list for {shown_path(url)}")
     return tuple(found)
 
 
@@ -188,32 +196,6 @@ def _notes(client: GitHubClient, url: str, authenticated: bool) -> tuple[str, ..
     if client.token is None:
         return (UNAUTHENTICATED_NOTE,)
     if not authenticated:
-        return (f"this page is on another server ({httpx.URL(url).host}), so it was fetched without the token",)
+        host = one_line(httpx.URL(url).host, 80)
+        return (f"this page is on another server ({host}), so it was fetched without the token",)
     return ()
-
-
-T = TypeVar("T")
-
-
-async def prefetch(items: AsyncIterator[T]) -> AsyncGenerator[T]:
-    """Fetch one item ahead of the consumer: while it shows page N, page N+1 is on its way.
-
-    The cost: a consumer that stops early has caused one request more.
-    """
-    pending = asyncio.ensure_future(anext(items))
-    try:
-        while True:
-            try:
-                item = await pending
-            except StopAsyncIteration:
-                return
-            pending = asyncio.ensure_future(anext(items))
-            yield item
-    finally:
-        pending.cancel()
-        await asyncio.wait([pending])
-        if not pending.cancelled():
-            pending.exception()  # retrieved, so asyncio does not warn about an error nobody asked for
-        aclose = getattr(items, "aclose", None)
-        if aclose is not None:
-            await aclose()

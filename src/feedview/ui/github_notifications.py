@@ -116,10 +116,6 @@ class ThreadList(LineList, can_focus=True):
     async def consume(self, feed: AsyncIterator[Any]) -> None:
         async for item in feed:
             if isinstance(item, FeedState):
-                if item.phase == "waiting" and item.attempt == 0:
-                    # the poll interval GitHub asks for is routine, not trouble (rate-limit waits
-                    # and retries have attempt >= 1)
-                    item = FeedState("idle", item.reason, resume_at=item.resume_at)
                 if item.phase == "idle" and not self.checked:
                     self.checked = True  # the first listing is complete, even if it was empty
                     self.request_flush()
