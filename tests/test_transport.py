@@ -110,3 +110,12 @@ def test_hostile_json_is_one_clear_error(hostile):
 
 def test_plain_json_decodes():
     assert loads_json(b'{"a": [1, 2.5, "x", null, true]}') == {"a": [1, 2.5, "x", None, True]}
+
+
+async def test_a_compressed_body_cut_short_is_an_error(raw):
+    client, response = await get(raw, gzip.compress(b"x" * 100_000)[:-20], headers=GZIP)
+    try:
+        with pytest.raises(BodyError, match="ends before its end"):
+            await read_body(response, 1 << 20)
+    finally:
+        await client.aclose()

@@ -52,10 +52,15 @@ def _port(text: str) -> int:
 
 
 def _header(text: str) -> tuple[str, str]:
+    """'Name: value'; an error never repeats the value (it may be a token)."""
     name, sep, value = text.partition(":")
     name = name.strip()
-    if not sep or not name or any(c in name for c in " \t\r\n") or any(c in value for c in "\r\n"):
-        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
+    if not sep:
+        raise argparse.ArgumentTypeError("expected 'Name: value', but the header has no colon")
+    if not name or any(c in name for c in " \t\r\n"):
+        raise argparse.ArgumentTypeError(f"expected 'Name: value': {name[:40]!r} is not a header name")
+    if any(c in value for c in "\r\n"):
+        raise argparse.ArgumentTypeError(f"the value of header {name[:40]!r} holds a line break")
     return name, value.strip()
 
 

@@ -85,10 +85,12 @@ class _Inflater:
         return self._z.eof
 
 
-async def decoded_chunks(response: httpx.Response, *, max_chunk: int = DEFAULT_MAX_CHUNK) -> AsyncIterator[bytes]:
+async def decoded_chunks(response: httpx.Response, *, max_chunk: int = DEFAULT_MAX_CHUNK,
+                         whole: bool = False) -> AsyncIterator[bytes]:
     """The response body as it arrives, its content coding undone, in pieces of at most
     `max_chunk` bytes (however small the compressed input). Raises BodyError for a coding
-    other than one gzip or deflate, or a corrupt body; httpx's own errors pass through."""
+    other than one gzip or deflate, or a corrupt body, and with `whole` for a compressed body
+    cut short (a stream that ends with its connection is not); httpx's errors pass through."""
     codings = content_codings(response)
     if len(codings) > 1:
         raise BodyError(f"the server stacked content encodings ({', '.join(codings)[:60]}); one is the most accepted")
@@ -109,6 +111,8 @@ async def decoded_chunks(response: httpx.Response, *, max_chunk: int = DEFAULT_M
                 yield piece
         if inflater.eof:
             return  # what follows a complete gzip member is not part of the body
+    if whole:
+        raise BodyError(f"the {inflater.coding} body ends before its end")
 
 
 async def read_body(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes:
@@ -116,7 +120,7 @@ async def read_body(response: httpx.Response, limit: int, *, truncate: bool = Fa
     when `truncate`, else BodyTooLarge (read no further either way)."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in decoded_chunks(response, max_chunk=min(DEFAULT_MAX_CHUNK, limit + 1)):
+    async for chunk in decoded_chunks(response, max_chunk=min(DEFAULT_MAX_CHUNK, limit + 1), whole=True):
         chunks.append(chunk)
         size += len(chunk)
         if size > limit:
@@ -131,7 +135,9 @@ _decode_json = msgspec.json.Decoder().decode
 
 def loads_json(data: bytes | str) -> Any:
     """JSON from the network: NotJson for anything that is not plain, finite JSON, however
-    hostile (nesting thousands deep, numbers beyond a float or 64 bits, NaN, Infinity)."""
+    hostile (nesting thousands deep, floats beyond a double, NaN, Infinity). Integers beyond
+    64 bits decode (a few thousand digits at most, within the body's byte cap): callers that
+    show or compute with a number clamp it."""
     try:
         return _decode_json(data)
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
