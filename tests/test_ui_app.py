@@ -3,6 +3,8 @@ the command palette, the welcome page and the demo."""
 
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 from pathlib import Path
 
@@ -166,11 +168,12 @@ async def test_welcome_says_where_the_config_goes_and_opens_the_demo():
         app.resources.close()
 
 
-async def test_q_quits_with_status_zero(lab):
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+async def test_q_and_ctrl_c_quit_with_status_zero(lab, key):
     app = FeedviewApp([events_panel(lab, "one")])
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(lambda: lab.state.open_streams == 1)
-        await pilot.press("q")
+        await pilot.press(key)
     assert app.return_code in (0, None)
     assert lab.state.wait_for(lambda s: s.open_streams == 0, timeout=2)
 

@@ -48,6 +48,9 @@ class FeedviewApp(App[int]):
         *(Binding(str(n), f"show_tab({n})", f"Tab {n}", show=False) for n in range(1, 10)),
         Binding("d", "demo", "Demo", show=False),
         Binding("q", "quit", "Quit"),
+        # a watcher is left with ctrl+c, as tail -f and ntfy subscribe are (a focused input
+        # still copies with it: the input's own binding comes first)
+        Binding("ctrl+c", "quit", "Quit", show=False),
     ]
 
     def __init__(
