@@ -10,12 +10,11 @@ import time
 import httpx
 import pytest
 import trustme
+from servers import FAST, HOLD, ScriptedServer, take, wait_until
 
-from feedview.feeds.sse import Notification, SseEvent, Tuning, _backoff, sse_feed
+from feedview.feeds.limits import MIN_RECONNECT_S
+from feedview.feeds.sse import Notification, SseEvent, Tuning, _reconnect_delay, sse_feed
 from feedview.feeds.state import FeedState
-
-from servers import wait_until
-from servers import FAST, HOLD, ScriptedServer, take
 
 
 async def collect(feed, until, timeout: float = 5.0) -> list:
@@ -137,11 +136,17 @@ async def test_a_silent_connection_counts_as_dropped(raw):
 
 def test_backoff_grows_with_jitter_and_is_capped():
     opts = Tuning(backoff_max_s=10, jitter=0.5)
-    assert _backoff(3, 1, opts) == 3  # the first reconnection: exactly the retry time
-    for failures, full in ((2, 6), (3, 10), (8, 10)):
-        delays = [_backoff(3, failures, opts) for _ in range(50)]
+    assert _reconnect_delay(3, 1, opts) == 3  # the first reconnection: exactly the retry time
+    for failures, full in ((2, 6), (3, 10), (8, 10), (1_025, 10), (10**9, 10)):
+        delays = [_reconnect_delay(3, failures, opts) for _ in range(50)]
         assert all(full * 0.5 <= d <= full for d in delays)
         assert len(set(delays)) > 1
+
+
+def test_backoff_has_a_floor_whatever_the_retry_time():
+    opts = Tuning(jitter=0.9)
+    for failures in (1, 2, 1_024, 1_025, 10**6):
+        assert all(_reconnect_delay(0, failures, opts) >= MIN_RECONNECT_S for _ in range(50))
 
 
 async def test_backoff_resets_after_events(raw):
@@ -252,7 +257,8 @@ async def test_headers_go_to_the_stream(raw):
         await take(feed, 1)
     seen = raw.requests[0].headers
     assert seen["authorization"] == "Bearer s3cret"
-    assert seen["accept"] == "text/event-stream" and seen["cache-control"] == "no-store"
+    assert seen["accept"] == "text/event-stream" and seen["cache-control"] == "no-cache"
+    assert seen["accept-encoding"] == "identity"
 
 
 async def test_headers_follow_a_redirect_on_the_same_origin_only(raw):

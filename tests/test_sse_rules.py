@@ -12,11 +12,12 @@ import contextlib
 import time
 
 import pytest
+from servers import FAST, HOLD, Gate, take
 
 from feedview.feeds.eventstream import EventStreamDecoder, EventStreamError
 from feedview.feeds.sse import Notification, SseEvent, sse_feed
 from feedview.feeds.state import FeedState
-from servers import FAST, HOLD, Gate, take
+
 
 async def events_of(url: str, count: int, **options) -> list[SseEvent]:
     async with contextlib.aclosing(sse_feed(url, **{**FAST, **options})) as feed:

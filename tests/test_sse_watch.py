@@ -93,7 +93,7 @@ def test_json_lines_read_messages_as_the_feed_does():
     items = _items(events, _SeenIds(10))
     assert len(lines) == len(items) == 14  # the keepalive is dropped by both
     assert [item.id for item in items if not isinstance(item, SseEvent)] == list("abhdefgj")
-    for line, item in zip(lines, items):
+    for line, item in zip(lines, items, strict=True):
         if isinstance(item, SseEvent):
             assert line == {"event": item.type, "data": item.data, "id": item.last_event_id}
         else:

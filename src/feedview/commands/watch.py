@@ -2,20 +2,24 @@
 
 With --json, stdout gets one JSON object per event, written and flushed once per
 network chunk (a line per event as soon as its chunk arrives, without a system
-call per event); connection state goes to stderr, one line each.
+call per event); connection state goes to stderr, one line each. Both are safe
+for a terminal: JSON escapes what a terminal must not see raw (DEL, C1, bidi and
+zero-width characters), and state lines are sanitized, with header values and
+URL credentials redacted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import sys
 import time
+from collections.abc import Iterable
 
-from . import reader_left
-from ..feeds.sse import json_lines, sse_batches
+from ..feeds.sse import header_secrets, json_lines, sse_batches
 from ..feeds.state import FeedState
+from ..text import escape_json_bytes, one_line, redact
+from . import reader_left
 
 
 def feed_options(args) -> dict:
@@ -39,29 +43,21 @@ def run(args) -> int:
         return reader_left()
 
 
-# msgspec writes non-ASCII as UTF-8; DEL and the C1 controls (one of them is CSI) must
-# not reach a terminal raw, so they go out as \u escapes like the C0 ones.
-_RAW_CONTROLS = re.compile(rb"\x7f|\xc2[\x80-\x9f]")
-
-
-def _escape(found: re.Match) -> bytes:
-    return b"\\u%04x" % ord(found.group().decode())
-
-
 def _write(out, lines: list[bytes]) -> None:
-    block = b"\n".join(lines) + b"\n"
-    if b"\x7f" in block or b"\xc2" in block:
-        block = _RAW_CONTROLS.sub(_escape, block)
-    out.write(block)
+    # msgspec writes non-ASCII as UTF-8: DEL, C1 (CSI is one), bidi and zero-width characters
+    # go out as \u escapes, like the C0 controls (one check when the block is ASCII)
+    out.write(escape_json_bytes(b"\n".join(lines) + b"\n"))
     out.flush()
 
 
-def state_line(state: FeedState) -> str:
+def state_line(state: FeedState, secrets: Iterable[str] = ()) -> str:
+    """The stderr line for a state: one clean line, no secret, no URL credentials."""
+    reason = one_line(redact(state.reason, secrets))
     if state.phase == "retrying":
-        return f"feedview watch: retrying in {_wait(state)} (attempt {state.attempt}): {state.reason}"
+        return f"feedview watch: retrying in {_wait(state)} (attempt {state.attempt}): {reason}"
     if state.phase == "connecting":
         return "feedview watch: connecting" + (f" (attempt {state.attempt + 1})" if state.attempt else "")
-    return f"feedview watch: {state.phase}" + (f": {state.reason}" if state.reason else "")
+    return f"feedview watch: {state.phase}" + (f": {reason}" if reason else "")
 
 
 def _wait(state: FeedState) -> str:
@@ -71,15 +67,15 @@ def _wait(state: FeedState) -> str:
 
 async def watch_json(options: dict, count: int | None, out, err) -> int:
     left = count
+    secrets = header_secrets(options.get("headers"))
     batches = sse_batches(**options, interpret=json_lines)
     async with contextlib.aclosing(batches):
         async for batch in batches:
             state = batch[0]
             if type(state) is FeedState:  # states come alone, lines in batches of their own
+                print(state_line(state, secrets), file=err, flush=True)
                 if state.phase == "error":
-                    print(f"feedview watch: error: {state.reason}", file=err, flush=True)
                     return 1
-                print(state_line(state), file=err, flush=True)
                 continue
             if left is not None and len(batch) >= left:
                 _write(out, batch[:left])

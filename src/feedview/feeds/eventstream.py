@@ -142,7 +142,7 @@ class EventStreamDecoder:
             if not any(pieces[0::4]):
                 append = events.append
                 current = self._id
-                for event_id, event_type, data in zip(pieces[1::4], pieces[2::4], pieces[3::4]):
+                for event_id, event_type, data in zip(pieces[1::4], pieces[2::4], pieces[3::4], strict=True):
                     if event_id is not None:
                         current = event_id
                     append(_event(SseEvent, (event_type or "message", data, current)))
@@ -186,10 +186,9 @@ class EventStreamDecoder:
             elif name == "id":
                 if "\0" not in value:
                     self._id = value
-            elif name == "retry":
-                if value.isascii() and value.isdigit():  # the spec's rule: ASCII digits only
-                    # (without its leading zeros: parse_int reads a run of over 18 digits as "too large")
-                    self.retry = parse_int(value.lstrip("0") or "0", low=0, high=MAX_RETRY_MS)
+            elif name == "retry" and value.isascii() and value.isdigit():  # the spec: ASCII digits only
+                # (without its leading zeros: parse_int reads a run of over 18 digits as "too large")
+                self.retry = parse_int(value.lstrip("0") or "0", low=0, high=MAX_RETRY_MS)
         self._size = size
         return pos
 

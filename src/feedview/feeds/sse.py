@@ -7,6 +7,14 @@ deliberate differences: 5xx and 429 are retried with exponential backoff (and
 `Retry-After`) instead of being final, and a connection that stays silent for
 `idle_timeout` seconds counts as dropped. ntfy streams carry no `id:` lines; for
 those the feed resumes with `since=<last message id>` and drops repeats by id.
+
+The feed is total: whatever a server sends (a `retry: 0` and an instant close,
+retry values of any length, compressed bombs, odd statuses or Location headers)
+and however long it is down, the feed keeps its bounds: it never reconnects
+sooner than `min_reconnect_s`, never waits longer than a day, never decodes a body
+in more than 16 KiB pieces, lets the event loop run every few milliseconds, and
+turns every failure into a FeedState (retrying, or a final error) with one clean
+line that shows no header value and no URL credentials. Only cancellation escapes.
 """
 
 from __future__ import annotations
@@ -14,9 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import functools
-import random
-import ssl
+import re
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Mapping
@@ -27,9 +33,11 @@ from urllib.request import getproxies  # (httpx imports it anyway)
 import httpx
 import msgspec
 
+from ..text import one_line, redact
 from .eventstream import DEFAULT_MAX_SIZE, Event, EventStreamDecoder, EventStreamError, SseEvent
-from ..text import one_line as _safe
+from .limits import MAX_WAIT_S, MIN_RECONNECT_S, backoff, clamp, parse_int
 from .state import FeedState
+from .transport import BodyError, decoded_chunks, tls_context, trusts_nothing
 
 
 class Notification(NamedTuple):
@@ -77,12 +85,14 @@ class Notification(NamedTuple):
 
 SseItem = SseEvent | Notification | FeedState
 
-BATCH_BYTES = 16 * 1024
+BATCH_BYTES = 16 * 1024  # the decoder's bite: the most decoded body bytes handled between two checks
+PAUSE_EVERY_S = 0.005  # the event loop runs at least this often (plus one bite) however costly the bytes
 MAX_EPOCH = 253_402_300_799  # 9999-12-31 23:59:59 UTC: a larger "time" is not a time
 # What a JSON decoder can raise on hostile data: msgspec raises RecursionError (not a
 # DecodeError) for nesting about a thousand levels deep.
 _UNDECODABLE = (msgspec.DecodeError, RecursionError)
-RETRY_AFTER_MAX_S = 86400.0  # a day: beyond that a Retry-After is a mistake, not a plan
+# Failures of the network or of the server's HTTP, worth another try (anything else is final)
+_TRANSIENT = (httpx.TransportError, OSError, EOFError)
 
 # ntfy's own control events: the stream is alive, nothing to show
 NTFY_CONTROL = frozenset({"open", "keepalive", "poll_request"})
@@ -95,6 +105,7 @@ class Tuning:
     reconnect_s: float = 3.0  # the reconnection time until the server sends `retry:`
     backoff_max_s: float = 60.0  # repeated failures back off up to this (or the server's retry)
     jitter: float = 0.3  # repeated failures wait up to this fraction less, so clients spread out
+    min_reconnect_s: float = MIN_RECONNECT_S  # no reconnection sooner, whatever `retry:` says (tests lower it)
     connect_timeout_s: float = 10.0
     max_size: int = DEFAULT_MAX_SIZE  # longest line, and most data in one event
     max_redirects: int = 10
@@ -155,16 +166,20 @@ async def sse_batches(
     FeedState comes alone, in a list of its own.
     """
     interpret = interpret or _items
-    opts = Tuning(**tuning)
-    try:
-        origin = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        yield [FeedState("error", f"not a valid URL: {_safe(str(exc))}")]
-        return
-    timeout = httpx.Timeout(opts.connect_timeout_s, read=idle_timeout)
+    secrets = header_secrets(headers)
     own_client = client is None
-    if client is None:
-        client = _new_client(timeout)
+    try:
+        opts = Tuning(**tuning)
+        origin = _stream_url(url)
+        timeout = httpx.Timeout(opts.connect_timeout_s, read=idle_timeout)
+        if client is None:
+            client = _new_client(timeout)
+    except _Final as final:
+        yield [_state("error", final.reason, secrets)]
+        return
+    except Exception as exc:  # an unknown option, proxy settings httpx refuses...
+        yield [_state("error", f"cannot start: {_describe(exc)}", secrets)]
+        return
     seen: _SeenIds = _SeenIds(opts.remembered_ids)
     retry_ms: int | None = None
     failures = 0
@@ -174,15 +189,20 @@ async def sse_batches(
             seen.resume()
             response = None
             try:
-                target = origin if last_event_id or not seen.last else _with_since(origin, seen.last)
-                response = await _open(client, target, origin, headers, last_event_id, timeout, opts)
-                yield [FeedState("open")]
-                decoder = EventStreamDecoder(last_event_id, opts.max_size)
-                async for chunk in response.aiter_bytes():
-                    # in slices: all of a batch's objects outlive the young-generation GC
-                    # passes made while it is built; smaller batches were measured faster
-                    for at in range(0, len(chunk), BATCH_BYTES):
-                        events = decoder.feed(chunk[at : at + BATCH_BYTES])
+                try:
+                    target = origin if last_event_id or not seen.last else _with_since(origin, seen.last)
+                    response = await _open(client, target, origin, headers, last_event_id, timeout, opts)
+                    yield [FeedState("open")]
+                    decoder = EventStreamDecoder(last_event_id, opts.max_size)
+                    malformed: EventStreamError | None = None
+                    pause_at = time.monotonic() + PAUSE_EVERY_S
+                    async for chunk in decoded_chunks(response, max_chunk=BATCH_BYTES):
+                        # in slices: all of a batch's objects outlive the young-generation GC
+                        # passes made while it is built; smaller batches were measured faster
+                        try:
+                            events = decoder.feed(chunk)
+                        except EventStreamError as exc:  # what came before the broken limit still goes out
+                            events, malformed = exc.events, exc
                         last_event_id = decoder.last_event_id
                         if decoder.retry is not None:
                             retry_ms = decoder.retry
@@ -191,42 +211,62 @@ async def sse_batches(
                             if items:
                                 failures = 0
                                 yield items
-                reason = "the server ended the stream"
+                        if malformed is not None:
+                            raise _Final("error", f"the stream is malformed: {malformed}")
+                        if time.monotonic() >= pause_at:
+                            # a chunk that dispatches nothing (blank lines, comments) awaits nothing:
+                            # without this, a compressed stream of them would hold the loop for minutes
+                            await asyncio.sleep(0)
+                            pause_at = time.monotonic() + PAUSE_EVERY_S
+                    reason, not_before = "the server ended the stream", 0.0
+                finally:
+                    if response is not None:
+                        await response.aclose()
             except _Final as final:
-                yield [FeedState(final.phase, final.reason)]  # type: ignore[arg-type]
+                yield [_state(final.phase, final.reason, secrets)]
                 return
-            except EventStreamError as exc:
-                yield [FeedState("error", f"the stream is malformed: {exc}")]
+            except BodyError as exc:
+                yield [_state("error", f"cannot read the stream: {exc}", secrets)]
                 return
             except _Retry as retry:
                 reason, not_before = retry.reason, retry.not_before
             except httpx.ReadTimeout:
                 reason, not_before = f"no data for {idle_timeout:g}s", 0.0
-            except (httpx.TransportError, httpx.DecodingError) as exc:
+            except Exception as exc:  # the network's failures are retried; anything else (a bug) is final
+                if not _transient(exc):
+                    yield [_state("error", f"unexpected error: {_describe(exc)}", secrets)]
+                    return
                 reason, not_before = _describe(exc), 0.0
-            else:
-                not_before = 0.0
-            finally:
-                if response is not None:
-                    await response.aclose()
             failures += 1
             base = retry_ms / 1000 if retry_ms is not None else opts.reconnect_s
-            delay = max(_backoff(base, failures, opts), not_before)
-            yield [FeedState("retrying", reason, resume_at=time.time() + delay, attempt=failures)]
+            delay = max(_reconnect_delay(base, failures, opts), not_before)
+            yield [_state("retrying", reason, secrets, resume_at=time.time() + delay, attempt=failures)]
             await asyncio.sleep(delay)
     finally:
-        if own_client:
+        if own_client and client is not None:
             await client.aclose()
+
+
+def _state(phase: Any, reason: str, secrets: list[str], **fields: Any) -> FeedState:
+    """A FeedState whose reason is one clean line showing no header value and no URL credentials."""
+    return FeedState(phase, one_line(redact(reason, secrets)), **fields)
+
+
+def header_secrets(headers: Mapping[str, str] | None) -> list[str]:
+    """What no output may show (text.redact's secrets): each header value, and its last word
+    (the token of "Bearer TOKEN")."""
+    values = [value.strip() for value in (headers or {}).values() if isinstance(value, str) and value.strip()]
+    return values + [value.split()[-1] for value in values if len(value.split()) > 1]
 
 
 def _new_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
     if getproxies():
         # proxies from the environment (HTTPS_PROXY, ...): httpx sets them up only when it
         # builds the transports itself, so it does, verifying TLS from the start
-        return httpx.AsyncClient(timeout=timeout, verify=_tls_context())
+        return httpx.AsyncClient(timeout=timeout, verify=tls_context())
     # http:// goes through a transport whose TLS context trusts nothing (it never does
     # TLS: https:// URLs, redirects included, are mounted on the verifying one)
-    return httpx.AsyncClient(timeout=timeout, transport=httpx.AsyncHTTPTransport(verify=_trusts_nothing()),
+    return httpx.AsyncClient(timeout=timeout, transport=httpx.AsyncHTTPTransport(verify=trusts_nothing()),
                              mounts={"https://": _VerifyingTransport()})
 
 
@@ -239,7 +279,7 @@ class _VerifyingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._transport is None:
-            self._transport = httpx.AsyncHTTPTransport(verify=_tls_context())
+            self._transport = httpx.AsyncHTTPTransport(verify=tls_context())
         return await self._transport.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -247,23 +287,12 @@ class _VerifyingTransport(httpx.AsyncBaseTransport):
             await self._transport.aclose()
 
 
-@functools.cache
-def _trusts_nothing() -> ssl.SSLContext:
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, against no CA at all
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One verifying TLS context for every feed: loading the CA bundle takes a tenth
-    of a second of CPU, which each dashboard panel would otherwise pay again."""
-    return httpx.create_ssl_context()
-
-
-def _backoff(base: float, failures: int, opts: Tuning) -> float:
-    if failures <= 1:
-        return base  # the first reconnection waits exactly the server's retry time
-    delay = min(base * 2 ** (failures - 1), max(opts.backoff_max_s, base))
-    return delay * (1 - opts.jitter * random.random())
+def _reconnect_delay(base: float, failures: int, opts: Tuning) -> float:
+    """The first reconnection waits exactly the retry time; repeated failures double it (less
+    some jitter) up to backoff_max_s, or the retry time when that is longer. Never less than
+    min_reconnect_s: a `retry: 0` and an instant close make no storm. Any failure count is safe."""
+    jitter = opts.jitter if failures > 1 else 0.0
+    return backoff(base, failures, opts.backoff_max_s, jitter=jitter, floor=opts.min_reconnect_s)
 
 
 async def _open(client: httpx.AsyncClient, target: httpx.URL, origin: httpx.URL,
@@ -276,14 +305,12 @@ async def _open(client: httpx.AsyncClient, target: httpx.URL, origin: httpx.URL,
             for name, value in headers.items():
                 request_headers[name] = value
         request_headers["Accept"] = "text/event-stream"
-        request_headers["Cache-Control"] = "no-store"
+        request_headers["Accept-Encoding"] = "identity"  # (decoded_chunks still copes with gzip or deflate)
+        request_headers["Cache-Control"] = "no-cache"  # as EventSource sends it
         if last_event_id and last_event_id.isprintable():  # (HTTP refuses control characters)
             request_headers["Last-Event-ID"] = last_event_id
         request = client.build_request("GET", target, headers=request_headers, timeout=timeout)
-        try:
-            response = await client.send(request, stream=True, follow_redirects=False)
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-            raise _Final("error", f"cannot open {_safe(str(exc))}") from None
+        response = await _send(client, request)
         if not response.has_redirect_location:
             try:
                 _check(response)
@@ -294,25 +321,83 @@ async def _open(client: httpx.AsyncClient, target: httpx.URL, origin: httpx.URL,
         await response.aclose()
         try:
             target = response.url.join(response.headers["location"])
-        except (httpx.InvalidURL, UnicodeError):
+        except (httpx.InvalidURL, ValueError):
             raise _Final("error", "the server redirected to an invalid URL") from None
         if target.scheme not in ("http", "https"):
-            raise _Final("error", f"the server redirected to a {_safe(target.scheme)}: URL")
+            raise _Final("error", f"the server redirected to a {target.scheme[:20]}: URL")
+        problem = _url_problem(target)
+        if problem:
+            raise _Final("error", f"the server redirected to an invalid URL ({problem})")
     raise _Final("error", f"more than {opts.max_redirects} redirects")
 
 
+async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """client.send, its errors that no retry can mend made final."""
+    try:
+        return await client.send(request, stream=True, follow_redirects=False)
+    except httpx.RemoteProtocolError as exc:
+        # httpx reads a redirect's Location itself (even when not following it), before we can
+        if str(exc).startswith("Invalid URL in location header"):
+            raise _Final("error", "the server redirected to an invalid URL") from None
+        raise
+    except UnicodeError:  # an IDNA host name that does not decode (only a Location can hold one)
+        raise _Final("error", "the server redirected to an invalid URL (its host is not a valid name)") from None
+    except httpx.LocalProtocolError:  # what httpx/h11 refuse to send: the reason would quote a header value
+        raise _Final("error", "the request is not valid HTTP (a header name or value?)") from None
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise _Final("error", f"cannot open the URL: {exc}") from None
+
+
+_HOST = re.compile(rb"[A-Za-z0-9._:-]+")  # (httpx.URL gives IDNA names encoded, IPv6 without brackets)
+
+
+def _stream_url(url: str) -> httpx.URL:
+    """The URL of the stream, or _Final when it cannot be one."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise _Final("error", f"not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https"):
+        raise _Final("error", "not a valid URL: it is not http:// or https://")
+    problem = _url_problem(parsed)
+    if problem:
+        raise _Final("error", f"not a valid URL: {problem}")
+    return parsed
+
+
+def _url_problem(url: httpx.URL) -> str | None:
+    """Why an http(s) URL cannot be connected to, or None: checked before connecting, as a
+    bad host or port would otherwise fail deep in the network stack (an IDNA error, an
+    OverflowError inside an ExceptionGroup), or be retried for ever."""
+    try:
+        url.host  # noqa: B018  (decodes an IDNA name: a malformed one raises)
+    except ValueError:
+        return "its host is not a valid name"
+    if not _HOST.fullmatch(url.raw_host):
+        return "its host is not a valid name"
+    if url.port is not None and not 0 < url.port < 65536:
+        return "its port is out of range"
+    return None
+
+
 def _check(response: httpx.Response) -> None:
+    """Only 200 opens an event stream (and 204 ends it for good); 429 and 5xx are retried."""
     status = response.status_code
     if status == 204:
         raise _Final("closed", "the server ended the stream for good (HTTP 204)")
     if status == 429 or status >= 500:
-        raise _Retry(f"HTTP {status} {_phrase(status)}", _retry_after(response))
-    if not 200 <= status < 300:
-        raise _Final("error", f"HTTP {status} {_phrase(status)}")
+        raise _Retry(_status_line(status), _retry_after(response))
+    if status != 200:
+        suffix = " (an event stream answers 200 OK)" if 200 <= status < 300 else ""
+        raise _Final("error", _status_line(status) + suffix)
     ctype = response.headers.get("content-type", "")
     if ctype.partition(";")[0].strip().lower() != "text/event-stream":
-        shown = _safe(ctype[:60]) or "none"
+        shown = one_line(ctype[:60]) or "none"
         raise _Final("error", f"not an event stream (content type: {shown})")
+
+
+def _status_line(status: int) -> str:
+    return f"HTTP {status} {_phrase(status)}".rstrip()
 
 
 def _phrase(status: int) -> str:
@@ -323,14 +408,16 @@ def _phrase(status: int) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float:
+    """Retry-After (seconds, or an HTTP date) as seconds from now in 0..MAX_WAIT_S; 0 when absent or unreadable."""
     value = response.headers.get("retry-after", "").strip()
-    if value.isascii() and value.isdigit():
-        return min(float(value), RETRY_AFTER_MAX_S)
+    seconds = parse_int(value, low=0, high=int(MAX_WAIT_S))
+    if seconds is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return 0.0
-    return min(max(0.0, when.timestamp() - time.time()), RETRY_AFTER_MAX_S)
+    return clamp(when.timestamp() - time.time(), 0.0, MAX_WAIT_S)
 
 
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
@@ -341,13 +428,25 @@ def _with_since(url: httpx.URL, message_id: str) -> httpx.URL:
     return url.copy_set_param("since", message_id)
 
 
-def _describe(exc: Exception) -> str:
-    text = _safe(str(exc)) or type(exc).__name__
+def _describe(exc: BaseException) -> str:
+    """An exception as a short phrase (made one clean line by _state)."""
+    text = str(exc)[:300] or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect: {text}"
     if isinstance(exc, httpx.TimeoutException):
         return f"timed out: {text}"
-    return f"connection lost: {text}"
+    if isinstance(exc, _TRANSIENT):
+        return f"connection lost: {text}"
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_describe(inner) for inner in exc.exceptions[:3])
+    return f"{type(exc).__name__}: {text}"
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether a failure is the network's or the server's (worth a retry), even wrapped in a group."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_transient(inner) for inner in exc.exceptions)
+    return isinstance(exc, _TRANSIENT)
 
 
 class _SeenIds:
