@@ -170,6 +170,11 @@ class EventStreamDecoder:
                 self._type = ""
                 if until_dispatch:
                     break
+                if text.startswith("\n", pos):
+                    # a run of empty lines: after the first they change nothing, and a stream of
+                    # nothing else would cost a turn of this loop per byte
+                    run_end = _NOT_LF.search(text, pos)
+                    pos = run_end.start() if run_end else end
                 continue
             if line[0] == ":":
                 continue
@@ -199,7 +204,7 @@ _BLOCK = re.compile(r"(?:id: ?([^\n\0]*)\n)?(?:event: ?([^\n]*)\n)?data: ?([^\n]
 
 
 _LINE = re.compile(rb"[^\r\n]*")
-_BLANK_RUN = re.compile("\n\n\n+")
+_NOT_LF = re.compile("[^\n]")
 
 
 def _long_line_at(head: bytes, limit: int) -> int:
@@ -211,12 +216,8 @@ def _long_line_at(head: bytes, limit: int) -> int:
 
 
 def _lines_of(head: bytes) -> str:
-    """Complete lines as text, each ended by LF. A run of empty lines collapses to one: after
-    the first, an empty line changes nothing, and a stream of nothing else would otherwise
-    cost a Python loop turn per byte."""
+    """Complete lines as text, each ended by LF."""
     text = head.decode("utf-8", "replace")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\n\n\n" in text:
-        text = _BLANK_RUN.sub("\n\n", text)
     return text
