@@ -13,7 +13,7 @@ import trustme
 from servers import FAST, HOLD, ScriptedServer, take, wait_until
 
 from feedview.feeds.limits import MIN_RECONNECT_S
-from feedview.feeds.sse import Notification, SseEvent, Tuning, _reconnect_delay, sse_feed
+from feedview.feeds.sse import Notification, ReconnectPolicy, SseEvent, _reconnect_delay, sse_feed
 from feedview.feeds.state import FeedState
 
 
@@ -135,7 +135,7 @@ async def test_a_silent_connection_counts_as_dropped(raw):
 
 
 def test_backoff_grows_with_jitter_and_is_capped():
-    opts = Tuning(backoff_max_s=10, jitter=0.5)
+    opts = ReconnectPolicy(backoff_max_s=10, jitter=0.5)
     assert _reconnect_delay(3, 1, opts) == 3  # the first reconnection: exactly the retry time
     for failures, full in ((2, 6), (3, 10), (8, 10), (1_025, 10), (10**9, 10)):
         delays = [_reconnect_delay(3, failures, opts) for _ in range(50)]
@@ -144,7 +144,7 @@ def test_backoff_grows_with_jitter_and_is_capped():
 
 
 def test_backoff_has_a_floor_whatever_the_retry_time():
-    opts = Tuning(jitter=0.9)
+    opts = ReconnectPolicy(jitter=0.9)
     for failures in (1, 2, 1_024, 1_025, 10**6):
         assert all(_reconnect_delay(0, failures, opts) >= MIN_RECONNECT_S for _ in range(50))
 

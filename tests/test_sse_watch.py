@@ -9,8 +9,9 @@ import sys
 
 import httpx
 
-from feedview.commands.watch import state_line
-from feedview.feeds.sse import SseEvent, _items, _SeenIds, json_lines
+from feedview.commands.watch import json_lines, state_line
+from feedview.feeds.ntfy import SeenIds, notification_items
+from feedview.feeds.sse import SseEvent
 from feedview.feeds.state import FeedState
 
 
@@ -89,8 +90,8 @@ def test_json_lines_read_messages_as_the_feed_does():
     ]
     events = [SseEvent("message", data, str(n)) for n, data in enumerate(datas)]
     events.append(SseEvent("keepalive", datas[3], "99"))
-    lines = [json.loads(line) for line in json_lines(events, _SeenIds(10))]
-    items = _items(events, _SeenIds(10))
+    lines = [json.loads(line) for line in json_lines(events, SeenIds(10))]
+    items = notification_items(events, SeenIds(10))
     assert len(lines) == len(items) == 14  # the keepalive is dropped by both
     assert [item.id for item in items if not isinstance(item, SseEvent)] == list("abhdefgj")
     for line, item in zip(lines, items, strict=True):
@@ -102,7 +103,7 @@ def test_json_lines_read_messages_as_the_feed_does():
             assert [line[f] for f in fields] == [getattr(item, f) if f != "tags" else list(item.tags)
                                                 for f in fields]
 
-    replay = _SeenIds(10)
+    replay = SeenIds(10)
     replay.recent.extend(["a", "h"])  # seen before a reconnection: dropped whichever path reads them
     replay.resume()
     again = [json.loads(line).get("notification_id") for line in json_lines(events, replay)]
@@ -114,8 +115,8 @@ def test_hostile_json_is_a_plain_event_or_a_time_of_0():
     huge = '{"id":"h","topic":"t","time":' + "1" * 400 + "}"  # an int no clock can show
     events = [SseEvent("message", deep, "1"), SseEvent("message", huge, "2"),
               SseEvent("message", '{"id":"n","topic":"t","time":-5}', "3")]
-    items = _items(events, _SeenIds(10))
-    lines = [json.loads(line) for line in json_lines(events, _SeenIds(10))]
+    items = notification_items(events, SeenIds(10))
+    lines = [json.loads(line) for line in json_lines(events, SeenIds(10))]
     assert items[0] is events[0] and lines[0] == {"event": "message", "data": deep, "id": "1"}
     assert [item.time for item in items[1:]] == [line["time"] for line in lines[1:]] == [0, 0]
 

@@ -119,7 +119,7 @@ def _feed_keywords(kind: str) -> dict[str, Any]:
 
     try:
         if kind == "notifications":
-            from .feeds.sse import Tuning, sse_feed as feed
+            from .feeds.sse import ReconnectPolicy as Tuning, sse_feed as feed
 
             tuning = {f.name: f.default for f in dataclasses.fields(Tuning)}
         elif kind == "repos":
