@@ -23,8 +23,12 @@ from hypothesis import strategies as st
 from feedview.feeds.eventstream import MAX_RETRY_MS, EventStreamDecoder, EventStreamError
 
 EXAMPLES = int(os.environ.get("FEEDVIEW_FUZZ_EXAMPLES", "1000"))
-fuzz = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+fuzz = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 fuzz_less = settings(fuzz, max_examples=max(1, EXAMPLES // 2))
 
 BOM = b"\xef\xbb\xbf"
@@ -96,8 +100,28 @@ def limits_broken(stream: bytes, max_size: int) -> bool:
 NAMES = st.sampled_from(["data", "data", "data", "event", "id", "retry", "", "dat", "Data", "datum", "foo"])
 VALUES = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12),
-    st.sampled_from(["", " ", "  x", "a\0b", "\0", "\ufeff", "é€😀", "0", "12", "007", "+5", "-5", " 5", "5.0",
-                     "\uff15", "1" * 25, "0" * 30 + "42", "9" * 400]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "  x",
+            "a\0b",
+            "\0",
+            "\ufeff",
+            "é€😀",
+            "0",
+            "12",
+            "007",
+            "+5",
+            "-5",
+            " 5",
+            "5.0",
+            "\uff15",
+            "1" * 25,
+            "0" * 30 + "42",
+            "9" * 400,
+        ]
+    ),
 )
 ENDINGS = st.sampled_from(["\n", "\r", "\r\n"])
 
@@ -120,11 +144,16 @@ def streams(draw) -> bytes:
     """Mostly well-formed lines, sometimes raw bytes between them: stray CRs, BOMs inside the
     stream, NULs, broken and cut multi-byte sequences."""
     start = draw(st.sampled_from([b"", b"", BOM, BOM + BOM, b"\xef\xbb"]))
-    pieces = draw(st.lists(st.one_of(
-        lines().map(str.encode),
-        lines().map(str.encode),
-        st.sampled_from([b"\r", b"\n", b"\xe2\x82", b"\xff", b"\xc3", b"\x00", BOM, b"data", b":", b" "]),
-    ), max_size=30))
+    pieces = draw(
+        st.lists(
+            st.one_of(
+                lines().map(str.encode),
+                lines().map(str.encode),
+                st.sampled_from([b"\r", b"\n", b"\xe2\x82", b"\xff", b"\xc3", b"\x00", BOM, b"data", b":", b" "]),
+            ),
+            max_size=30,
+        )
+    )
     return start + b"".join(pieces)
 
 
@@ -158,7 +187,7 @@ def test_the_decoder_agrees_with_the_spec_however_the_stream_is_cut(data, stream
 @given(stream=streams())
 def test_byte_by_byte_and_whole_agree(stream):
     whole = decode([stream])
-    assert decode([stream[i:i + 1] for i in range(len(stream))]) == whole == reference(stream)
+    assert decode([stream[i : i + 1] for i in range(len(stream))]) == whole == reference(stream)
 
 
 @fuzz_less

@@ -96,12 +96,15 @@ async def test_retry_after_as_a_date(raw):
     assert items[-1].resume_at >= time.time() + 250
 
 
-@pytest.mark.parametrize(("status", "headers", "words"), [
-    ("404 Not Found", [("Content-Type", "text/event-stream")], "HTTP 404 Not Found"),
-    ("401 Unauthorized", [], "HTTP 401 Unauthorized"),
-    ("200 OK", [("Content-Type", "text/html; charset=utf-8")], "not an event stream (content type: text/html"),
-    ("200 OK", [], "content type: none"),
-])
+@pytest.mark.parametrize(
+    ("status", "headers", "words"),
+    [
+        ("404 Not Found", [("Content-Type", "text/event-stream")], "HTTP 404 Not Found"),
+        ("401 Unauthorized", [], "HTTP 401 Unauthorized"),
+        ("200 OK", [("Content-Type", "text/html; charset=utf-8")], "not an event stream (content type: text/html"),
+        ("200 OK", [], "content type: none"),
+    ],
+)
 async def test_other_answers_are_final_errors(raw, status, headers, words):
     raw.reply(b"<html>", status=status, headers=headers)
     async with contextlib.aclosing(sse_feed(raw.url, **FAST)) as feed:
@@ -199,10 +202,13 @@ async def test_ntfy_resumes_with_since_and_drops_repeats(lab):
 async def test_ntfy_open_and_keepalive_are_not_events(make_lab):
     lab = make_lab(keepalive_s=0.05)
     async with contextlib.aclosing(sse_feed(lab.url("/ntfy/quiet/sse"), **FAST)) as feed:
+
         async def publish_after_keepalives():
             await wait_until(lambda: lab.state.open_streams == 1)
             await asyncio.get_running_loop().run_in_executor(
-                None, lambda: httpx.post(lab.url("/ntfy/quiet"), content="hello", headers={"Title": "Hi"}))
+                None, lambda: httpx.post(lab.url("/ntfy/quiet"), content="hello", headers={"Title": "Hi"})
+            )
+
         publisher = asyncio.ensure_future(publish_after_keepalives())
         got = await take(feed, 1)
         await publisher
@@ -217,8 +223,9 @@ async def test_aclose_closes_the_connection(lab):
     await take(feed, 2)
     assert lab.state.open_streams == 1
     await feed.aclose()
-    await wait_until(lambda: lab.state.open_streams == 0 and lab.state.disconnects == 1,
-                     message="the lab to see the disconnect")
+    await wait_until(
+        lambda: lab.state.open_streams == 0 and lab.state.disconnects == 1, message="the lab to see the disconnect"
+    )
 
 
 async def test_cancelling_the_consumer_closes_the_connection(lab):
@@ -235,8 +242,9 @@ async def test_cancelling_the_consumer_closes_the_connection(lab):
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    await wait_until(lambda: lab.state.open_streams == 0 and lab.state.disconnects == 1,
-                     message="the lab to see the disconnect")
+    await wait_until(
+        lambda: lab.state.open_streams == 0 and lab.state.disconnects == 1, message="the lab to see the disconnect"
+    )
 
 
 async def test_a_callers_client_stays_open_and_an_own_one_is_closed(raw):

@@ -66,8 +66,14 @@ def sane(resume_at: float, now: float) -> bool:
 
 async def watch_process(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "feedview.cli", "watch", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "feedview.cli",
+        "watch",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def finished(proc: asyncio.subprocess.Process, timeout: float = 60) -> tuple[str, str]:
@@ -104,10 +110,14 @@ async def test_an_overnight_outage_never_overflows_the_backoff(raw):
     assert all(s.reason == "the server ended the stream" for s in retries)
 
 
-@pytest.mark.parametrize("script", [
-    [b"retry: 0\n\ndata: x\n\n"],  # an event, then a close: the backoff resets every time
-    [b"retry: 0\n\n"],  # an instant close
-], ids=["event-then-close", "instant-close"])
+@pytest.mark.parametrize(
+    "script",
+    [
+        [b"retry: 0\n\ndata: x\n\n"],  # an event, then a close: the backoff resets every time
+        [b"retry: 0\n\n"],  # an instant close
+    ],
+    ids=["event-then-close", "instant-close"],
+)
 async def test_a_retry_0_storm_is_bounded_by_the_floor(raw, script):
     for _ in range(8):
         raw.reply(*script)
@@ -184,10 +194,13 @@ async def test_a_gzip_body_is_still_read(raw):
     assert [e.data for e in got] == ["packed"] * 3
 
 
-@pytest.mark.parametrize(("encoding", "words"), [
-    ("gzip, gzip", "stacked content encodings (gzip, gzip)"),
-    ("br", "an encoding that was not asked for (br)"),
-])
+@pytest.mark.parametrize(
+    ("encoding", "words"),
+    [
+        ("gzip, gzip", "stacked content encodings (gzip, gzip)"),
+        ("br", "an encoding that was not asked for (br)"),
+    ],
+)
 async def test_stacked_or_unknown_encodings_are_a_final_error(raw, encoding, words):
     body = gzipped(gzipped(b"data: " + b"x" * 1000 + b"\n\n") * 100)  # a bomb, were it decoded
     raw.reply(body, headers=[*SSE, ("Content-Encoding", encoding)])
@@ -288,10 +301,19 @@ async def test_only_200_opens_a_stream(raw, status):
 # -- 6. URLs and Location headers ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("location", [
-    "http://[::1", "http://ex\x7fample/", "http://a\tb/", "http://[v1.x]/", "http://xn--/", "http://[::1]:999999/",
-    "http://exa mple/", "http://%zz/",
-])
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://[::1",
+        "http://ex\x7fample/",
+        "http://a\tb/",
+        "http://[v1.x]/",
+        "http://xn--/",
+        "http://[::1]:999999/",
+        "http://exa mple/",
+        "http://%zz/",
+    ],
+)
 async def test_an_invalid_location_is_a_final_error(raw, location):
     raw.reply(status="302 Found", headers=[("Location", location)])
     raw.reply(status="302 Found", headers=[("Location", location)])
@@ -300,10 +322,20 @@ async def test_an_invalid_location_is_a_final_error(raw, location):
     assert len(raw.requests) == 1
 
 
-@pytest.mark.parametrize("url", [
-    "http://[::1]:999999/", "http://xn--/", "ftp://example.com/", "http:///x", "http://exa mple/", "http://%zz/",
-    "http://ex\x7fample/", "//example.com/", "",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1]:999999/",
+        "http://xn--/",
+        "ftp://example.com/",
+        "http:///x",
+        "http://exa mple/",
+        "http://%zz/",
+        "http://ex\x7fample/",
+        "//example.com/",
+        "",
+    ],
+)
 async def test_a_malformed_url_is_a_final_error(url):
     async with contextlib.aclosing(sse_feed(url, **FAST)) as feed:
         items = [item async for item in feed]

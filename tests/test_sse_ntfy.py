@@ -13,11 +13,20 @@ from feedview.feeds.sse import Notification, SseEvent, sse_feed
 
 
 def test_a_well_typed_message_and_an_odd_one_read_alike():
-    typed = {"id": "a", "topic": "t", "time": 5, "title": "T", "message": "m", "priority": 5, "tags": ["x"],
-             "click": "https://c/"}
+    typed = {
+        "id": "a",
+        "topic": "t",
+        "time": 5,
+        "title": "T",
+        "message": "m",
+        "priority": 5,
+        "tags": ["x"],
+        "click": "https://c/",
+    }
     odd = {**typed, "priority": "high", "time": 1.5, "tags": ["x", 7], "click": "", "title": None}
-    assert message_from(typed) == NtfyMessage("a", "t", time=5, title="T", message="m", priority=5, tags=["x"],
-                                              click="https://c/")
+    assert message_from(typed) == NtfyMessage(
+        "a", "t", time=5, title="T", message="m", priority=5, tags=["x"], click="https://c/"
+    )
     assert message_from(odd) == NtfyMessage("a", "t", message="m", tags=["x"])  # each odd field: its default
     assert message_from({"id": "", "topic": "t"}) is None and message_from({"id": "a"}) is None
     assert message_from({"event": 5, "id": "a", "topic": "t"}) is None and message_from([1]) is None
@@ -25,10 +34,12 @@ def test_a_well_typed_message_and_an_odd_one_read_alike():
 
 
 def test_control_events_are_dropped_with_or_without_an_id():
-    events = [SseEvent("keepalive", '{"event":"keepalive","time":1}', ""),
-              SseEvent("open", '{"id":"o","event":"open","topic":"t"}', ""),
-              SseEvent("message", '{"event":"keepalive"}', ""),  # not ntfy's own framing: shown
-              SseEvent("message", '{"id":"m","topic":"t"}', "")]
+    events = [
+        SseEvent("keepalive", '{"event":"keepalive","time":1}', ""),
+        SseEvent("open", '{"id":"o","event":"open","topic":"t"}', ""),
+        SseEvent("message", '{"event":"keepalive"}', ""),  # not ntfy's own framing: shown
+        SseEvent("message", '{"id":"m","topic":"t"}', ""),
+    ]
     items = notification_items(events, SeenIds(10))
     assert [type(item) for item in items] == [SseEvent, Notification]
     assert [json.loads(line)["event"] for line in json_lines(events, SeenIds(10))] == ["message", "message"]

@@ -102,8 +102,23 @@ def json_lines(events: list[SseEvent], seen: SeenIds) -> list[bytes]:
         if message.id in replayed:
             continue
         remember(message.id)
-        append(encode(_WatchLine(event[0], data, event[2], message.id, message.time, message.topic, message.title,
-                                 message.message, message.priority, message.tags, message.click)))
+        append(
+            encode(
+                _WatchLine(
+                    event[0],
+                    data,
+                    event[2],
+                    message.id,
+                    message.time,
+                    message.topic,
+                    message.title,
+                    message.message,
+                    message.priority,
+                    message.tags,
+                    message.click,
+                )
+            )
+        )
     return lines
 
 

@@ -77,8 +77,7 @@ class EventStreamDecoder:
     the cap holds for an event of a million empty `data:` lines too).
     """
 
-    __slots__ = ("_max", "last_event_id", "retry", "_id", "_type", "_data", "_size", "_tail", "_skip_lf",
-                 "_at_start")
+    __slots__ = ("_max", "last_event_id", "retry", "_id", "_type", "_data", "_size", "_tail", "_skip_lf", "_at_start")
 
     def __init__(self, last_event_id: str = "", max_size: int = DEFAULT_MAX_SIZE) -> None:
         self._max = max_size

@@ -77,8 +77,9 @@ async def sse_feed(
     another one). A caller's `client` is left open; one the feed creates is closed.
     `tuning`: the fields of `ReconnectPolicy` (e.g. reconnect_s=0.01 in tests).
     """
-    batches = sse_batches(url, headers=headers, last_event_id=last_event_id,
-                          idle_timeout=idle_timeout, client=client, **tuning)
+    batches = sse_batches(
+        url, headers=headers, last_event_id=last_event_id, idle_timeout=idle_timeout, client=client, **tuning
+    )
     async with contextlib.aclosing(batches):
         async for batch in batches:
             for item in batch:
@@ -128,8 +129,9 @@ async def sse_batches(
             try:
                 try:
                     target = origin if last_event_id else resume_url(origin, seen)
-                    response = await open_stream(client, target, origin, headers, last_event_id, timeout,
-                                                 opts.max_redirects)
+                    response = await open_stream(
+                        client, target, origin, headers, last_event_id, timeout, opts.max_redirects
+                    )
                     yield [FeedState("open")]
                     decoder = EventStreamDecoder(last_event_id, opts.max_size)
                     malformed: EventStreamError | None = None

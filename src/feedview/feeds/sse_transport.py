@@ -56,8 +56,11 @@ def new_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=timeout, verify=tls_context())
     # http:// goes through a transport whose TLS context trusts nothing (it never does
     # TLS: https:// URLs, redirects included, are mounted on the verifying one)
-    return httpx.AsyncClient(timeout=timeout, transport=httpx.AsyncHTTPTransport(verify=trusts_nothing()),
-                             mounts={"https://": _VerifyingTransport()})
+    return httpx.AsyncClient(
+        timeout=timeout,
+        transport=httpx.AsyncHTTPTransport(verify=trusts_nothing()),
+        mounts={"https://": _VerifyingTransport()},
+    )
 
 
 class _VerifyingTransport(httpx.AsyncBaseTransport):
@@ -77,9 +80,15 @@ class _VerifyingTransport(httpx.AsyncBaseTransport):
             await self._transport.aclose()
 
 
-async def open_stream(client: httpx.AsyncClient, target: httpx.URL, origin: httpx.URL,
-                      headers: Mapping[str, str] | None, last_event_id: str,
-                      timeout: httpx.Timeout, max_redirects: int) -> httpx.Response:
+async def open_stream(
+    client: httpx.AsyncClient,
+    target: httpx.URL,
+    origin: httpx.URL,
+    headers: Mapping[str, str] | None,
+    last_event_id: str,
+    timeout: httpx.Timeout,
+    max_redirects: int,
+) -> httpx.Response:
     """GET the stream, following redirects by hand so credentials stay with their origin."""
     for _ in range(max_redirects + 1):
         request_headers = httpx.Headers()
