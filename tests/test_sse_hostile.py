@@ -410,6 +410,18 @@ async def test_watch_stderr_hides_credentials_and_tokens(raw):
     assert raw.requests[0].headers["x-token"] == "t0ken"  # it did go to the stream
 
 
+def test_the_watch_panel_title_hides_url_credentials(monkeypatch):
+    import feedview.ui.app
+    from feedview.cli import build_parser
+    from feedview.commands import watch
+
+    opened = []
+    monkeypatch.setattr(feedview.ui.app, "run_panels", lambda panels: opened.extend(panels) or 0)
+    watch.run(build_parser("watch").parse_args(["watch", "http://admin:hunter2@feeds.example/stream"]))
+    assert [panel.title for panel in opened] == ["http://***@feeds.example/stream"]
+    assert opened[0].options["url"] == "http://admin:hunter2@feeds.example/stream"  # the feed still gets them
+
+
 async def test_watch_json_escapes_what_a_terminal_must_not_see(raw):
     text = "rtl\u202eevil zw\u200bsp nel\u0085 del\x7f bom\ufeff ok é"
     raw.reply(b"data: " + text.encode() + b"\n\n", HOLD)

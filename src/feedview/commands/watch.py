@@ -23,7 +23,7 @@ from ..feeds.ntfy import NTFY_CONTROL, UNDECODABLE, NtfyMessage, SeenIds, decode
 from ..feeds.sse import sse_batches
 from ..feeds.sse_transport import header_secrets
 from ..feeds.state import FeedState
-from ..text import escape_json_bytes, one_line, redact
+from ..text import escape_json_bytes, one_line, redact, redact_url
 from . import reader_left
 
 
@@ -41,7 +41,8 @@ def run(args) -> int:
         from ..config import PanelConfig
         from ..ui.app import run_panels
 
-        return run_panels([PanelConfig(kind="notifications", title=args.url, options=feed_options(args))])
+        title = redact_url(args.url)  # the tab shows it: never the URL's credentials
+        return run_panels([PanelConfig(kind="notifications", title=title, options=feed_options(args))])
     try:
         return asyncio.run(watch_json(feed_options(args), args.count, sys.stdout.buffer, sys.stderr))
     except BrokenPipeError:
