@@ -53,6 +53,8 @@ def test_a_notification_made_by_hand_reads_its_message_as_the_feed_does():
     assert by_hand.ntfy == by_feed.ntfy
     assert (by_hand.priority, by_hand.tags, by_hand.click, by_hand.time) == (3, ("a",), None, 0)
     assert by_hand.raw is raw and by_feed.raw == raw  # the whole object, unknown fields too
+    pinned = by_feed._replace(raw={**raw, "time": 42})  # as a named tuple did: the message is read again
+    assert (pinned.time, pinned.title, pinned.event) == (42, "T", event) and by_feed.time == 0
 
 
 async def test_the_feed_parses_raw_only_when_asked(raw):

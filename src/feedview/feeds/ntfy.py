@@ -147,6 +147,12 @@ class Notification:
             self._raw = parsed if isinstance(parsed, dict) else {}
         return self._raw
 
+    def _replace(self, **changes: Any) -> Notification:
+        """A copy with some of id, topic, event and raw changed, its message read again from
+        raw: what Notification's named-tuple form offered (a test pins "time" in raw this way)."""
+        fields = {"id": self.id, "topic": self.topic, "event": self.event, "raw": self.raw, **changes}
+        return Notification(**fields)
+
     def __repr__(self) -> str:
         return f"Notification({self.ntfy!r}, {self.event!r})"
 
