@@ -12,10 +12,11 @@ why this module exists instead of it):
 - it accepts `retry` values that are not only ASCII digits (" 5", "+5", "-5", "1_0");
 - `retry` rides on the next dispatched event instead of taking effect at once;
 - its last-event-ID buffer starts empty on every connection;
-- it buffers an unterminated line without bound;
+- it buffers an unterminated line without bound, and an event's data too (a
+  million empty `data:` lines make a million-character event);
 - it never looks at the status, and its content-type test is a case-sensitive
-  substring match; reconnection and Last-Event-ID are left to the caller
-  (feeds/sse.py does those).
+  substring match (feeds/sse_transport.py checks both); reconnection and
+  Last-Event-ID are left to the caller (feeds/sse.py does those).
 
 Splitting is done on bytes and the UTF-8 decoding once per chunk on its complete
 lines: CR and LF never occur inside a multi-byte sequence, so a complete line is

@@ -33,7 +33,7 @@ import httpx
 
 from ..text import one_line, redact
 from .eventstream import DEFAULT_MAX_SIZE, Event, EventStreamDecoder, EventStreamError, SseEvent
-from .limits import MIN_RECONNECT_S, backoff
+from .limits import MAX_WAIT_S, MIN_RECONNECT_S, backoff, clamp
 from .ntfy import Notification, SeenIds, notification_items, resume_url
 from .sse_transport import Final, Retryable, describe, header_secrets, is_transient, new_client, open_stream, stream_url
 from .state import FeedState
@@ -179,7 +179,7 @@ async def sse_batches(
                 reason, not_before = describe(exc), 0.0
             failures += 1
             base = retry_ms / 1000 if retry_ms is not None else opts.reconnect_s
-            delay = max(_reconnect_delay(base, failures, opts), not_before)
+            delay = clamp(max(_reconnect_delay(base, failures, opts), not_before), 0.0, MAX_WAIT_S)
             yield [_state("retrying", reason, secrets, resume_at=time.time() + delay, attempt=failures)]
             await asyncio.sleep(delay)
     finally:
