@@ -128,7 +128,7 @@ ENDINGS = st.sampled_from(["\n", "\r", "\r\n"])
 
 @st.composite
 def lines(draw) -> str:
-    kind = draw(st.sampled_from(["field", "field", "field", "blank", "comment", "bare"]))
+    kind = draw(st.sampled_from(["field", "field", "field", "blank", "blank", "comment", "bare"]))
     if kind == "blank":
         return draw(ENDINGS)
     if kind == "comment":
@@ -160,7 +160,7 @@ def streams(draw) -> bytes:
 @st.composite
 def cut(draw, stream: bytes) -> list[bytes]:
     """The stream in chunks, cut anywhere (empty chunks too)."""
-    points = sorted(draw(st.lists(st.integers(0, len(stream)), max_size=12)))
+    points = sorted(draw(st.lists(st.integers(0, len(stream)), max_size=6)))
     bounds = [0, *points, len(stream)]
     return [stream[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
