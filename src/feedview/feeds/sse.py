@@ -43,7 +43,10 @@ __all__ = ["Notification", "ReconnectPolicy", "SseEvent", "SseItem", "sse_batche
 
 SseItem = SseEvent | Notification | FeedState
 
-BATCH_BYTES = 16 * 1024  # the decoder's bite: the most decoded body bytes handled between two checks
+# The decoder's bite: the most body bytes decoded between two checks. In slices this small:
+# all of a batch's objects outlive the young-generation GC passes made while it is built,
+# and smaller batches were measured faster.
+BATCH_BYTES = 16 * 1024
 PAUSE_EVERY_S = 0.005  # the event loop runs at least this often (plus one bite) however costly the bytes
 
 
@@ -137,8 +140,6 @@ async def sse_batches(
                     malformed: EventStreamError | None = None
                     pause_at = time.monotonic() + PAUSE_EVERY_S
                     async for chunk in decoded_chunks(response, max_chunk=BATCH_BYTES):
-                        # in slices: all of a batch's objects outlive the young-generation GC
-                        # passes made while it is built; smaller batches were measured faster
                         try:
                             events = decoder.feed(chunk)
                         except EventStreamError as exc:  # what came before the broken limit still goes out
