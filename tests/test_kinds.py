@@ -29,7 +29,7 @@ def feed_keywords(feed, tuning: type | None = None, skip: set[str] = frozenset()
 def test_notifications_keys_are_sse_feed_keywords():
     from feedview.feeds import sse
 
-    assert schema_keys(kind_of("notifications").options) == feed_keywords(sse.sse_feed, sse.Tuning)
+    assert schema_keys(kind_of("notifications").options) == feed_keywords(sse.sse_feed, sse.ReconnectPolicy)
 
 
 def test_repos_keys_are_repo_pages_keywords():

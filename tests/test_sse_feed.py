@@ -10,12 +10,11 @@ import time
 import httpx
 import pytest
 import trustme
+from servers import FAST, HOLD, ScriptedServer, take, wait_until
 
-from feedview.feeds.sse import Notification, SseEvent, Tuning, _backoff, sse_feed
+from feedview.feeds.limits import MIN_RECONNECT_S
+from feedview.feeds.sse import Notification, ReconnectPolicy, SseEvent, _reconnect_delay, sse_feed
 from feedview.feeds.state import FeedState
-
-from servers import wait_until
-from servers import FAST, HOLD, ScriptedServer, take
 
 
 async def collect(feed, until, timeout: float = 5.0) -> list:
@@ -97,12 +96,15 @@ async def test_retry_after_as_a_date(raw):
     assert items[-1].resume_at >= time.time() + 250
 
 
-@pytest.mark.parametrize(("status", "headers", "words"), [
-    ("404 Not Found", [("Content-Type", "text/event-stream")], "HTTP 404 Not Found"),
-    ("401 Unauthorized", [], "HTTP 401 Unauthorized"),
-    ("200 OK", [("Content-Type", "text/html; charset=utf-8")], "not an event stream (content type: text/html"),
-    ("200 OK", [], "content type: none"),
-])
+@pytest.mark.parametrize(
+    ("status", "headers", "words"),
+    [
+        ("404 Not Found", [("Content-Type", "text/event-stream")], "HTTP 404 Not Found"),
+        ("401 Unauthorized", [], "HTTP 401 Unauthorized"),
+        ("200 OK", [("Content-Type", "text/html; charset=utf-8")], "not an event stream (content type: text/html"),
+        ("200 OK", [], "content type: none"),
+    ],
+)
 async def test_other_answers_are_final_errors(raw, status, headers, words):
     raw.reply(b"<html>", status=status, headers=headers)
     async with contextlib.aclosing(sse_feed(raw.url, **FAST)) as feed:
@@ -136,12 +138,18 @@ async def test_a_silent_connection_counts_as_dropped(raw):
 
 
 def test_backoff_grows_with_jitter_and_is_capped():
-    opts = Tuning(backoff_max_s=10, jitter=0.5)
-    assert _backoff(3, 1, opts) == 3  # the first reconnection: exactly the retry time
-    for failures, full in ((2, 6), (3, 10), (8, 10)):
-        delays = [_backoff(3, failures, opts) for _ in range(50)]
+    opts = ReconnectPolicy(backoff_max_s=10, jitter=0.5)
+    assert _reconnect_delay(3, 1, opts) == 3  # the first reconnection: exactly the retry time
+    for failures, full in ((2, 6), (3, 10), (8, 10), (1_025, 10), (10**9, 10)):
+        delays = [_reconnect_delay(3, failures, opts) for _ in range(50)]
         assert all(full * 0.5 <= d <= full for d in delays)
         assert len(set(delays)) > 1
+
+
+def test_backoff_has_a_floor_whatever_the_retry_time():
+    opts = ReconnectPolicy(jitter=0.9)
+    for failures in (1, 2, 1_024, 1_025, 10**6):
+        assert all(_reconnect_delay(0, failures, opts) >= MIN_RECONNECT_S for _ in range(50))
 
 
 async def test_backoff_resets_after_events(raw):
@@ -194,10 +202,13 @@ async def test_ntfy_resumes_with_since_and_drops_repeats(lab):
 async def test_ntfy_open_and_keepalive_are_not_events(make_lab):
     lab = make_lab(keepalive_s=0.05)
     async with contextlib.aclosing(sse_feed(lab.url("/ntfy/quiet/sse"), **FAST)) as feed:
+
         async def publish_after_keepalives():
             await wait_until(lambda: lab.state.open_streams == 1)
             await asyncio.get_running_loop().run_in_executor(
-                None, lambda: httpx.post(lab.url("/ntfy/quiet"), content="hello", headers={"Title": "Hi"}))
+                None, lambda: httpx.post(lab.url("/ntfy/quiet"), content="hello", headers={"Title": "Hi"})
+            )
+
         publisher = asyncio.ensure_future(publish_after_keepalives())
         got = await take(feed, 1)
         await publisher
@@ -212,8 +223,9 @@ async def test_aclose_closes_the_connection(lab):
     await take(feed, 2)
     assert lab.state.open_streams == 1
     await feed.aclose()
-    await wait_until(lambda: lab.state.open_streams == 0 and lab.state.disconnects == 1,
-                     message="the lab to see the disconnect")
+    await wait_until(
+        lambda: lab.state.open_streams == 0 and lab.state.disconnects == 1, message="the lab to see the disconnect"
+    )
 
 
 async def test_cancelling_the_consumer_closes_the_connection(lab):
@@ -230,8 +242,9 @@ async def test_cancelling_the_consumer_closes_the_connection(lab):
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    await wait_until(lambda: lab.state.open_streams == 0 and lab.state.disconnects == 1,
-                     message="the lab to see the disconnect")
+    await wait_until(
+        lambda: lab.state.open_streams == 0 and lab.state.disconnects == 1, message="the lab to see the disconnect"
+    )
 
 
 async def test_a_callers_client_stays_open_and_an_own_one_is_closed(raw):
@@ -252,7 +265,8 @@ async def test_headers_go_to_the_stream(raw):
         await take(feed, 1)
     seen = raw.requests[0].headers
     assert seen["authorization"] == "Bearer s3cret"
-    assert seen["accept"] == "text/event-stream" and seen["cache-control"] == "no-store"
+    assert seen["accept"] == "text/event-stream" and seen["cache-control"] == "no-cache"
+    assert seen["accept-encoding"] == "identity"
 
 
 async def test_headers_follow_a_redirect_on_the_same_origin_only(raw):

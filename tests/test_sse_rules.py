@@ -12,11 +12,12 @@ import contextlib
 import time
 
 import pytest
+from servers import FAST, HOLD, Gate, take
 
 from feedview.feeds.eventstream import EventStreamDecoder, EventStreamError
 from feedview.feeds.sse import Notification, SseEvent, sse_feed
 from feedview.feeds.state import FeedState
-from servers import FAST, HOLD, Gate, take
+
 
 async def events_of(url: str, count: int, **options) -> list[SseEvent]:
     async with contextlib.aclosing(sse_feed(url, **{**FAST, **options})) as feed:
@@ -114,7 +115,11 @@ async def test_data_lines_join_with_lf_and_lose_one_space(raw):
 async def test_event_type_and_its_reset(raw):
     raw.reply(b"event: deploy\ndata: a\n\ndata: b\n\nevent\ndata: c\n\nevent: x\n\ndata: d\n\n", HOLD)
     assert [(e.type, e.data) for e in await events_of(raw.url, 4)] == [
-        ("deploy", "a"), ("message", "b"), ("message", "c"), ("message", "d")]
+        ("deploy", "a"),
+        ("message", "b"),
+        ("message", "c"),
+        ("message", "d"),
+    ]
 
 
 async def test_unknown_fields_and_colonless_lines_are_ignored(raw):
@@ -125,7 +130,12 @@ async def test_unknown_fields_and_colonless_lines_are_ignored(raw):
 async def test_last_event_id_buffer(raw):
     raw.reply(b"id: 1\ndata: a\n\ndata: b\n\nid\ndata: c\n\nid: 2\n\ndata: d\n\nid: x\x00y\ndata: e\n\n", HOLD)
     assert [(e.data, e.last_event_id) for e in await events_of(raw.url, 5)] == [
-        ("a", "1"), ("b", "1"), ("c", ""), ("d", "2"), ("e", "2")]
+        ("a", "1"),
+        ("b", "1"),
+        ("c", ""),
+        ("d", "2"),
+        ("e", "2"),
+    ]
 
 
 async def test_which_blocks_dispatch(raw):
@@ -143,17 +153,18 @@ def test_retry_accepts_only_ascii_digits():
 
 
 async def test_invalid_retry_values_leave_the_reconnection_time_alone(raw):
-    raw.reply(b"retry: 0\ndata: a\n\nretry: +9000\nretry: 9000.0\nretry:  9000\nretry: 9_000\n"
-              b"retry: \xef\xbc\x99\n\n")
+    raw.reply(b"retry: 0\ndata: a\n\nretry: +9000\nretry: 9000.0\nretry:  9000\nretry: 9_000\nretry: \xef\xbc\x99\n\n")
     raw.reply(b"data: b\n\n", HOLD)
     states = []
     async with contextlib.aclosing(sse_feed(raw.url, reconnect_s=30)) as feed:
+
         async def run():
             async for item in feed:
                 if isinstance(item, FeedState):
                     states.append((item, time.time()))
                 elif item.data == "b":
                     return
+
         await asyncio.wait_for(run(), 5)
     retrying, seen_at = next((s, t) for s, t in states if s.phase == "retrying")
     assert retrying.resume_at - seen_at < 1  # retry: 0 held, none of the 9000s
@@ -210,26 +221,49 @@ def test_the_limit_holds_for_complete_lines_and_for_event_data():
 
 
 def test_fast_path_and_line_rules_agree():
-    stream = (b"id: 1\nevent: a\ndata: x\n\n: c\ndata: y\n\nid: 2\x00\ndata: z\n\nid: 3\ndata: w\n\n"
-              b"event: b\nid: 4\ndata: v\n\nretry: 5\ndata: u\n\n")
+    stream = (
+        b"id: 1\nevent: a\ndata: x\n\n: c\ndata: y\n\nid: 2\x00\ndata: z\n\nid: 3\ndata: w\n\n"
+        b"event: b\nid: 4\ndata: v\n\nretry: 5\ndata: u\n\n"
+    )
     whole = simple(EventStreamDecoder().feed(stream))
     byte_by_byte = EventStreamDecoder()
-    pieces = [e for i in range(len(stream)) for e in byte_by_byte.feed(stream[i:i + 1])]
-    assert whole == simple(pieces) == [("a", "x", "1"), ("message", "y", "1"), ("message", "z", "1"),
-                                       ("message", "w", "3"), ("b", "v", "4"), ("message", "u", "4")]
+    pieces = [e for i in range(len(stream)) for e in byte_by_byte.feed(stream[i : i + 1])]
+    assert (
+        whole
+        == simple(pieces)
+        == [
+            ("a", "x", "1"),
+            ("message", "y", "1"),
+            ("message", "z", "1"),
+            ("message", "w", "3"),
+            ("b", "v", "4"),
+            ("message", "u", "4"),
+        ]
+    )
 
 
 async def test_ntfy_messages_become_notifications(raw):
-    raw.reply(b'event: open\ndata: {"id":"o1","time":1,"event":"open","topic":"t"}\n\n'
-              b'data: {"id":"m1","time":5,"event":"message","topic":"t","title":"Hi","message":"there",'
-              b'"priority":5,"tags":["warning",7],"click":"https://x.test/"}\n\n'
-              b'data: {"id":"m2","time":6,"event":"message","topic":"t","message":"plain","priority":9}\n\n'
-              b'data: {"not":"ntfy"}\n\n'
-              b'data: {broken\n\n', HOLD)
+    raw.reply(
+        b'event: open\ndata: {"id":"o1","time":1,"event":"open","topic":"t"}\n\n'
+        b'data: {"id":"m1","time":5,"event":"message","topic":"t","title":"Hi","message":"there",'
+        b'"priority":5,"tags":["warning",7],"click":"https://x.test/"}\n\n'
+        b'data: {"id":"m2","time":6,"event":"message","topic":"t","message":"plain","priority":9}\n\n'
+        b'data: {"not":"ntfy"}\n\n'
+        b"data: {broken\n\n",
+        HOLD,
+    )
     first, second, other, broken = await events_of(raw.url, 4)
     assert isinstance(first, Notification) and isinstance(second, Notification)
-    assert (first.id, first.time, first.topic, first.title, first.message, first.priority, first.tags,
-            first.click) == ("m1", 5, "t", "Hi", "there", 5, ("warning",), "https://x.test/")
+    assert (first.id, first.time, first.topic, first.title, first.message, first.priority, first.tags, first.click) == (
+        "m1",
+        5,
+        "t",
+        "Hi",
+        "there",
+        5,
+        ("warning",),
+        "https://x.test/",
+    )
     assert first.event.type == "message" and first.raw["id"] == "m1"
     assert (second.title, second.priority, second.tags, second.click) == ("", 3, (), None)
     assert isinstance(other, SseEvent) and isinstance(broken, SseEvent)

@@ -41,9 +41,10 @@ class _Options(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, k
 
 
 class SseReconnect(_Options, kw_only=True):
-    """The reconnection and decoder knobs of `sse_feed` (feeds/sse.py)."""
+    """The reconnection and decoder knobs of `sse_feed` (feeds/sse.py ReconnectPolicy)."""
 
     reconnect_s: Seconds = 3.0
+    min_reconnect_s: Seconds = 0.25
     backoff_max_s: Seconds = 60.0
     jitter: Fraction = 0.3
     connect_timeout_s: Seconds = 10.0

@@ -12,10 +12,11 @@ why this module exists instead of it):
 - it accepts `retry` values that are not only ASCII digits (" 5", "+5", "-5", "1_0");
 - `retry` rides on the next dispatched event instead of taking effect at once;
 - its last-event-ID buffer starts empty on every connection;
-- it buffers an unterminated line without bound;
+- it buffers an unterminated line without bound, and an event's data too (a
+  million empty `data:` lines make a million-character event);
 - it never looks at the status, and its content-type test is a case-sensitive
-  substring match; reconnection and Last-Event-ID are left to the caller
-  (feeds/sse.py does those).
+  substring match (feeds/sse_transport.py checks both); reconnection and
+  Last-Event-ID are left to the caller (feeds/sse.py does those).
 
 Splitting is done on bytes and the UTF-8 decoding once per chunk on its complete
 lines: CR and LF never occur inside a multi-byte sequence, so a complete line is
@@ -27,8 +28,11 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from .limits import MAX_WAIT_S, parse_int
+
 BOM = b"\xef\xbb\xbf"
 DEFAULT_MAX_SIZE = 1 << 20
+MAX_RETRY_MS = int(MAX_WAIT_S * 1000)  # a `retry:` beyond a day is clamped to a day
 
 
 class SseEvent(NamedTuple):
@@ -48,7 +52,15 @@ _event = tuple.__new__
 
 
 class EventStreamError(ValueError):
-    """The stream broke a limit the decoder keeps to bound its memory."""
+    """The stream broke a limit the decoder keeps to bound its memory.
+
+    `events` are those the same chunk completed before the broken limit: they were
+    received whole, and a consumer delivers them before reporting the error.
+    """
+
+    def __init__(self, message: str, events: list[Event] | None = None) -> None:
+        super().__init__(message)
+        self.events = events or []
 
 
 class EventStreamDecoder:
@@ -58,10 +70,15 @@ class EventStreamDecoder:
     the event source's last event ID string: it starts from the previous
     connection's and changes only when a block is dispatched (an `id:` in a block
     cut off by the end of the stream never counts). `retry` is the latest valid
-    reconnection time in milliseconds, or None if the stream sent none.
+    reconnection time in milliseconds (clamped to 0..MAX_RETRY_MS), or None if the
+    stream sent none.
+
+    Memory is bounded by `max_size`: no line, and no event's data, may be longer
+    (each data line counts its length plus one for the newline that joins it, so
+    the cap holds for an event of a million empty `data:` lines too).
     """
 
-    __slots__ = ("_max", "last_event_id", "retry", "_id", "_type", "_data", "_tail", "_skip_lf", "_at_start")
+    __slots__ = ("_max", "last_event_id", "retry", "_id", "_type", "_data", "_size", "_tail", "_skip_lf", "_at_start")
 
     def __init__(self, last_event_id: str = "", max_size: int = DEFAULT_MAX_SIZE) -> None:
         self._max = max_size
@@ -70,6 +87,7 @@ class EventStreamDecoder:
         self._id = last_event_id
         self._type = ""
         self._data: list[str] = []
+        self._size = 0  # of the data lines pending in _data, each counted with its joining newline
         self._tail = b""
         self._skip_lf = False
         self._at_start = True
@@ -101,14 +119,14 @@ class EventStreamDecoder:
         head = self._tail + chunk[: cut + 1] if self._tail else chunk[: cut + 1]
         self._tail = chunk[cut + 1 :]
         self._skip_lf = cut == len(chunk) - 1 and chunk[cut] == 13
-        if len(self._tail) > self._max or (len(head) > self._max and _longest_line(head) > self._max):
-            raise EventStreamError(f"a line longer than {self._max} bytes")
-        text = head.decode("utf-8", "replace")
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        events = self._interpret(text)
-        if self._data and sum(map(len, self._data)) > self._max:
-            raise EventStreamError(f"an event with more than {self._max} characters of data")
+        if len(head) > self._max:
+            too_long = _long_line_at(head, self._max)
+            if too_long >= 0:
+                complete = self._interpret(_lines_of(head[:too_long]))
+                raise EventStreamError(f"a line longer than {self._max} bytes", complete)
+        events = self._interpret(_lines_of(head))
+        if len(self._tail) > self._max:
+            raise EventStreamError(f"a line longer than {self._max} bytes", events)
         return events
 
     def _interpret(self, text: str) -> list[Event]:
@@ -124,7 +142,7 @@ class EventStreamDecoder:
             if not any(pieces[0::4]):
                 append = events.append
                 current = self._id
-                for event_id, event_type, data in zip(pieces[1::4], pieces[2::4], pieces[3::4]):
+                for event_id, event_type, data in zip(pieces[1::4], pieces[2::4], pieces[3::4], strict=True):
                     if event_id is not None:
                         current = event_id
                     append(_event(SseEvent, (event_type or "message", data, current)))
@@ -136,6 +154,7 @@ class EventStreamDecoder:
     def _lines(self, text: str, pos: int, events: list[Event], until_dispatch: bool) -> int:
         """The line-by-line rules, from pos; returns where it stopped."""
         data = self._data
+        size = self._size
         end = len(text)
         while pos < end:
             stop = text.index("\n", pos)
@@ -147,9 +166,15 @@ class EventStreamDecoder:
                 if data:
                     events.append(_event(SseEvent, (self._type or "message", "\n".join(data), self._id)))
                     data = self._data = []
+                    size = 0
                 self._type = ""
                 if until_dispatch:
                     break
+                if text.startswith("\n", pos):
+                    # a run of empty lines: after the first they change nothing, and a stream of
+                    # nothing else would cost a turn of this loop per byte
+                    run_end = _NOT_LF.search(text, pos)
+                    pos = run_end.start() if run_end else end
                 continue
             if line[0] == ":":
                 continue
@@ -157,15 +182,19 @@ class EventStreamDecoder:
             if value[:1] == " ":
                 value = value[1:]
             if name == "data":
+                size += len(value) + 1
+                if size > self._max:
+                    raise EventStreamError(f"an event with more than {self._max} characters of data", events)
                 data.append(value)
             elif name == "event":
                 self._type = value
             elif name == "id":
                 if "\0" not in value:
                     self._id = value
-            elif name == "retry":
-                if value.isascii() and value.isdigit():
-                    self.retry = int(value)
+            elif name == "retry" and value.isascii() and value.isdigit():  # the spec: ASCII digits only
+                # (without its leading zeros: parse_int reads a run of over 18 digits as "too large")
+                self.retry = parse_int(value.lstrip("0") or "0", low=0, high=MAX_RETRY_MS)
+        self._size = size
         return pos
 
 
@@ -174,5 +203,21 @@ class EventStreamDecoder:
 _BLOCK = re.compile(r"(?:id: ?([^\n\0]*)\n)?(?:event: ?([^\n]*)\n)?data: ?([^\n]*)\n\n")
 
 
-def _longest_line(head: bytes) -> int:
-    return max(map(len, head.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")))
+_LINE = re.compile(rb"[^\r\n]*")
+_NOT_LF = re.compile("[^\n]")
+
+
+def _long_line_at(head: bytes, limit: int) -> int:
+    """Where the first line longer than `limit` bytes starts in head, or -1."""
+    for line in _LINE.finditer(head):
+        if line.end() - line.start() > limit:
+            return line.start()
+    return -1
+
+
+def _lines_of(head: bytes) -> str:
+    """Complete lines as text, each ended by LF."""
+    text = head.decode("utf-8", "replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text

@@ -21,6 +21,7 @@ def parse_int(text: object, *, low: int, high: int) -> int | None:
     value = str(text).strip() if text is not None else ""
     if not value or not value.isascii() or not value.isdigit():
         return None
+    value = value.lstrip("0") or "0"
     if len(value) > MAX_DIGITS:
         return high
     return min(max(int(value), low), high)
