@@ -42,8 +42,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_lab() -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "feedview.cli", "lab", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feedview.cli", "lab", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     first = proc.stdout.readline()
     if "listening on" not in first:
         proc.kill()
@@ -111,14 +115,20 @@ def main() -> int:
     floor_ms = [v * 1000 for v in floor]
     p50, p99 = percentile(late_ms, 0.50), percentile(late_ms, 0.99)
     b50, b99 = percentile(floor_ms, 0.50), percentile(floor_ms, 0.99)
-    print(f"health_scale: {args.checks} checks, interval {args.interval:g} s, {args.duration:g} s, "
-          "lab in its own process")
-    print(f"  samples   {result['achieved']} achieved / {scheduled} scheduled "
-          f"({100 * result['achieved'] / scheduled:.1f} %), {result['failed']} failed")
-    print(f"  lateness  p50 {p50:.2f} ms  p99 {p99:.2f} ms  max {max(late_ms, default=float('nan')):.2f} ms"
-          f"  (over {len(late_ms)} samples)")
-    print(f"  baseline  bare timers: p50 {b50:.2f} ms  p99 {b99:.2f} ms"
-          f"  -> feed/baseline p99 x{p99 / max(b99, 1e-6):.1f}")
+    print(
+        f"health_scale: {args.checks} checks, interval {args.interval:g} s, {args.duration:g} s, lab in its own process"
+    )
+    print(
+        f"  samples   {result['achieved']} achieved / {scheduled} scheduled "
+        f"({100 * result['achieved'] / scheduled:.1f} %), {result['failed']} failed"
+    )
+    print(
+        f"  lateness  p50 {p50:.2f} ms  p99 {p99:.2f} ms  max {max(late_ms, default=float('nan')):.2f} ms"
+        f"  (over {len(late_ms)} samples)"
+    )
+    print(
+        f"  baseline  bare timers: p50 {b50:.2f} ms  p99 {b99:.2f} ms  -> feed/baseline p99 x{p99 / max(b99, 1e-6):.1f}"
+    )
     print(f"  CPU       feed process {result['cpu_pct']:.1f} %   lab process {lab_cpu_pct:.1f} %  (100 % = one core)")
     verdict = "met" if p99 < 100 else "MISSED"
     print(f"  goal      p99 lateness < 100 ms: {verdict}")

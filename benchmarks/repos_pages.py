@@ -133,15 +133,19 @@ def main() -> None:
     def row(name: str, ms: float, floor: float) -> str:
         return f"  {name:<38} {ms:8.1f} ms   {ms / floor:5.2f}x its floor"
 
-    print(f"repos feed on the lab, latency {args.latency_ms:.0f} ms per request, 30 repos a page, "
-          f"reader spends {args.think:.0f} ms on a page")
+    print(
+        f"repos feed on the lab, latency {args.latency_ms:.0f} ms per request, 30 repos a page, "
+        f"reader spends {args.think:.0f} ms on a page"
+    )
     print(row("floor: GET on a new connection", cold, cold))
     print(row("floor: GET on a warm connection", warm, warm))
     print(row("time to first repo (new connection)", first, cold))
     print(row("next page, no prefetch (median)", statistics.median(plain), warm))
     print(row("next page, one-page prefetch (median)", statistics.median(ahead), warm))
-    print(f"  {'requests to walk N pages':<38} {requests:8d}      for N = {walked}"
-          f"  ({'ok' if requests == walked else 'NOT N'})")
+    print(
+        f"  {'requests to walk N pages':<38} {requests:8d}      for N = {walked}"
+        f"  ({'ok' if requests == walked else 'NOT N'})"
+    )
 
 
 if __name__ == "__main__":

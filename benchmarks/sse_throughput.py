@@ -33,8 +33,12 @@ BIN = Path(sys.executable).parent
 
 @contextlib.contextmanager
 def lab_process():
-    proc = subprocess.Popen([sys.executable, "-m", "feedview.cli", "lab", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feedview.cli", "lab", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = proc.stdout.readline()
         if "listening on" not in first:
@@ -60,13 +64,12 @@ def curl(url: str, count: int) -> int:
 def httpx_sse_loop(url: str, count: int) -> int:
     async def main() -> int:
         seen = 0
-        async with httpx.AsyncClient(timeout=60) as client:
-            async with aconnect_sse(client, "GET", url) as source:
-                async for event in source.aiter_sse():
-                    json.loads(event.data)
-                    seen += 1
-                    if seen == count:
-                        break
+        async with httpx.AsyncClient(timeout=60) as client, aconnect_sse(client, "GET", url) as source:
+            async for event in source.aiter_sse():
+                json.loads(event.data)
+                seen += 1
+                if seen == count:
+                    break
         return seen
 
     return asyncio.run(main())
@@ -92,8 +95,12 @@ def feedview_feed(url: str, count: int) -> int:
 
 def feedview_watch(url: str, count: int) -> int:
     with open("/dev/null", "wb") as sink:
-        subprocess.run([str(BIN / "feedview"), "watch", url, "--json", "--count", str(count)],
-                       stdout=sink, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            [str(BIN / "feedview"), "watch", url, "--json", "--count", str(count)],
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
     return count
 
 
@@ -114,18 +121,20 @@ def main() -> None:
             "c": ("feedview sse_feed", feedview_feed),
             "d": ("feedview watch --json > /dev/null", feedview_watch),
         }
-        rates = {key: 0.0 for key in consumers}
+        rates = dict.fromkeys(consumers, 0.0)
         for _ in range(args.rounds):
             for key, (_, run) in consumers.items():
-                rates[key] = max(rates[key], timed(lambda: run(url, args.count)))
+                rates[key] = max(rates[key], timed(lambda run=run: run(url, args.count)))
     print(f"{args.count} events, {args.size}-byte data, best of {args.rounds}, lab in its own process")
     for key, (label, _) in consumers.items():
         print(f"  ({key}) {label:<36} {rates[key]:>12,.0f} events/s")
     for top in ("c", "d"):
         for bottom in ("a", "b"):
             print(f"  ({top})/({bottom}) = {rates[top] / rates[bottom]:.2f}")
-    print(f"goals: (c)/(b) >= 2.0: {'met' if rates['c'] / rates['b'] >= 2.0 else 'MISSED'}; "
-          f"(d) > 100,000 events/s: {'met' if rates['d'] > 100_000 else 'MISSED'}")
+    print(
+        f"goals: (c)/(b) >= 2.0: {'met' if rates['c'] / rates['b'] >= 2.0 else 'MISSED'}; "
+        f"(d) > 100,000 events/s: {'met' if rates['d'] > 100_000 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,12 @@ async def make() -> list[Path]:
             notifications, repos, health = app.panels
             await until(lambda: notifications.view.received >= 6, "six notifications")
             await until(lambda: len(repos.view.pages) >= 2, "two pages of repos")
-            await until(lambda: all(len(r.latencies) >= 4 for r in health.view.checks.values())
-                        and len(health.view.checks) == 4, "four health samples per check")
+            await until(
+                lambda: (
+                    all(len(r.latencies) >= 4 for r in health.view.checks.values()) and len(health.view.checks) == 4
+                ),
+                "four health samples per check",
+            )
             app.clear_notifications()
             await pilot.press("g")
             await pilot.pause(0.2)
@@ -56,8 +60,10 @@ async def make() -> list[Path]:
             await pilot.pause(0.2)
             save("health")
             await pilot.press("1")
-            await until(lambda: any(getattr(item, "click", None) for item, _ in notifications.view.entries),
-                        "a notification with a link")
+            await until(
+                lambda: any(getattr(item, "click", None) for item, _ in notifications.view.entries),
+                "a notification with a link",
+            )
             app.clear_notifications()
             entries = list(notifications.view.entries)
             row = next(i for i, (item, _) in enumerate(reversed(entries)) if getattr(item, "click", None))

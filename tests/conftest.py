@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from feedview.lab import Lab, LabConfig, start_lab
 from servers import ScriptedServer
 from servers import wait_until as _wait_until
+
+from feedview.lab import Lab, LabConfig, start_lab
 
 
 @pytest.fixture

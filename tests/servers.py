@@ -99,7 +99,7 @@ class ScriptedServer:
         finally:
             self.disconnects += 1
 
-    async def __aenter__(self) -> "ScriptedServer":
+    async def __aenter__(self) -> ScriptedServer:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         return self
 
@@ -125,7 +125,7 @@ class RouteServer:
         host, port = self.server.sockets[0].getsockname()[:2]
         return f"http://{host}:{port}"
 
-    async def __aenter__(self) -> "RouteServer":
+    async def __aenter__(self) -> RouteServer:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         return self
 
@@ -141,8 +141,13 @@ class RouteServer:
         route = self.routes.get(target, (404, {}, {"message": "Not Found"}))
         status, extra, body = route() if callable(route) else route
         payload = body if isinstance(body, bytes) else json.dumps(body).encode()  # bytes: as they are
-        lines = [f"HTTP/1.1 {status} X", f"Content-Length: {len(payload)}", "Content-Type: application/json",
-                 "Connection: close", *(f"{k}: {v}" for k, v in extra.items())]
+        lines = [
+            f"HTTP/1.1 {status} X",
+            f"Content-Length: {len(payload)}",
+            "Content-Type: application/json",
+            "Connection: close",
+            *(f"{k}: {v}" for k, v in extra.items()),
+        ]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
         await writer.drain()
         writer.close()

@@ -90,7 +90,9 @@ def test_feeds_never_import_textual():
 def _start_lab_command(*extra: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "feedview.cli", "lab", "--port", "0", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     first = proc.stdout.readline()  # blocks until the lab is listening (or the process dies)
     assert first.startswith("feedview lab listening on http://127.0.0.1:"), first + proc.stderr.read()
@@ -107,7 +109,7 @@ def test_lab_command_serves_until_interrupted():
         assert httpx.get(base_url + "/").json()["name"] == "feedview lab"
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        _out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert "Traceback" not in err
 
@@ -151,18 +153,24 @@ def test_the_collector_is_on_while_a_json_command_runs_and_after_any_command(lab
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert [line for line in result.stdout.splitlines() if not line.startswith("{")] == [
-        "during True", "after True", "after an error True"], result.stderr
+        "during True",
+        "after True",
+        "after an error True",
+    ], result.stderr
 
 
-@pytest.mark.parametrize("argv, command", [
-    (["demo"], "demo"),
-    (["--config", "demo", "watch", "http://x/"], "watch"),  # "demo" is the config file's name here
-    (["--config=c.toml", "lab", "--port", "0"], "lab"),
-    (["--conf", "lab", "watch", "http://x/"], "watch"),  # an abbreviation argparse accepts
-    (["--help", "demo"], None),  # the top-level help lists every command
-    (["nosuch"], None),
-    ([], None),
-])
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["demo"], "demo"),
+        (["--config", "demo", "watch", "http://x/"], "watch"),  # "demo" is the config file's name here
+        (["--config=c.toml", "lab", "--port", "0"], "lab"),
+        (["--conf", "lab", "watch", "http://x/"], "watch"),  # an abbreviation argparse accepts
+        (["--help", "demo"], None),  # the top-level help lists every command
+        (["nosuch"], None),
+        ([], None),
+    ],
+)
 def test_the_parser_is_built_for_the_named_command_only(argv, command):
     from feedview.cli import _command_in, build_parser
 

@@ -64,11 +64,24 @@ def test_full_config_maps_every_key_to_the_feed_options(tmp_path: Path):
     assert config.theme == "nord" and config.layout == "grid" and config.path == path
     notes, repos, search, health = config.panels
     assert notes.kind == "notifications" and notes.title == "Deploys" and notes.history == 5000
-    assert notes.options == {"url": "https://ntfy.sh/mytopic/sse", "headers": {"Authorization": "Bearer tk_abc"},
-                             "last_event_id": "42", "idle_timeout": 30, "reconnect_s": 1.5, "backoff_max_s": 30}
-    assert repos.options == {"owner": "textualize", "org": True, "base_url": "https://ghe.example.com/api/v3",
-                             "token_env": "GHE_TOKEN", "per_page": 50, "sort": "updated", "direction": "desc",
-                             "max_retries": 5}
+    assert notes.options == {
+        "url": "https://ntfy.sh/mytopic/sse",
+        "headers": {"Authorization": "Bearer tk_abc"},
+        "last_event_id": "42",
+        "idle_timeout": 30,
+        "reconnect_s": 1.5,
+        "backoff_max_s": 30,
+    }
+    assert repos.options == {
+        "owner": "textualize",
+        "org": True,
+        "base_url": "https://ghe.example.com/api/v3",
+        "token_env": "GHE_TOKEN",
+        "per_page": 50,
+        "sort": "updated",
+        "direction": "desc",
+        "max_retries": 5,
+    }
     assert search.options == {"search": "language:python stars:>1000"} and search.title is None
     assert health.options["urls"] == ["https://api.example.com/health"]
     assert health.options["interval"] == 5 and health.options["failures_to_trip"] == 2
@@ -93,14 +106,25 @@ def test_no_default_config_means_none_but_a_missing_explicit_file_is_an_error(tm
         ('kind = "notifications"\nurl = "ftp://x"', r"panel 1 \(notifications\): key 'url': expected an http"),
         ('kind = "notifications"', r"panel 1 \(notifications\): missing key 'url'"),
         ('kind = "notifications"\nurl = "http://[bad/sse"', r"key 'url': 'http://\[bad/sse' is not a valid URL"),
-        ('kind = "notifications"\nurl = "https://u:secret@ntfy.sh:99999/t"', r"key 'url': 'https://\*\*\*@ntfy.sh:99999/t'"),
+        (
+            'kind = "notifications"\nurl = "https://u:secret@ntfy.sh:99999/t"',
+            r"key 'url': 'https://\*\*\*@ntfy.sh:99999/t'",
+        ),
         ('kind = "repos"\nowner = "me"\nbase_url = "http://300.1.1.1/api"', r"key 'base_url': .*not an IPv4 address"),
         ('kind = "health"\n[[panel.check]]\nurl = "http://a b/"', r"check 1: key 'url': .*space"),
         ('kind = "notifications"\nurl = "https://x/sse"\nhistory = 0', r"key 'history': expected at least 1"),
-        ('kind = "notifications"\nurl = "https://x/sse"\nidle_timeout = "soon"',
-         r"key 'idle_timeout': expected a positive number of seconds, got 'soon'"),
-        ('kind = "notifications"\nurl = "https://x/sse"\nheaders = { A = 1 }', r"key 'headers': expected a table of strings"),
-        ('kind = "repos"\ntitle = "Mine"\nowner = "me"\nper_page = 500', r"panel 1 \(repos 'Mine'\): key 'per_page': expected 1 to 100"),
+        (
+            'kind = "notifications"\nurl = "https://x/sse"\nidle_timeout = "soon"',
+            r"key 'idle_timeout': expected a positive number of seconds, got 'soon'",
+        ),
+        (
+            'kind = "notifications"\nurl = "https://x/sse"\nheaders = { A = 1 }',
+            r"key 'headers': expected a table of strings",
+        ),
+        (
+            'kind = "repos"\ntitle = "Mine"\nowner = "me"\nper_page = 500',
+            r"panel 1 \(repos 'Mine'\): key 'per_page': expected 1 to 100",
+        ),
         ('kind = "repos"\nowner = "me"\norg = "yes"', r"key 'org': expected true or false"),
         ('kind = "repos"\nowner = "me"\ndirection = "up"', r"key 'direction'"),
         ('kind = "repos"\nowner = "me"\nmax_retries = 1.5', r"key 'max_retries': expected a whole number"),

@@ -14,6 +14,7 @@ others half as many each: two thousand cases a run. For a long run:
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 
@@ -40,8 +41,7 @@ BOM = b"\xef\xbb\xbf"
 def reference(stream: bytes, last_event_id: str = "") -> tuple[list[tuple[str, str, str]], str, int | None]:
     """(events as (type, data, last event id), the last event ID string, the reconnection time)."""
     text = stream.decode("utf-8", "replace")  # "UTF-8 decode": replacement characters, one BOM dropped
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     *lines, _incomplete = re.split("\r\n|\r|\n", text)  # the text after the last line ending is no line
     events: list[tuple[str, str, str]] = []
     data, event_type, id_buffer, last_id, retry = "", "", last_event_id, last_event_id, None
@@ -51,8 +51,7 @@ def reference(stream: bytes, last_event_id: str = "") -> tuple[list[tuple[str, s
             if data == "":
                 event_type = ""
                 continue
-            if data.endswith("\n"):
-                data = data[:-1]
+            data = data.removesuffix("\n")
             events.append((event_type or "message", data, last_id))
             data, event_type = "", ""
             continue
@@ -89,7 +88,7 @@ def limits_broken(stream: bytes, max_size: int) -> bool:
             size = 0
         elif line.partition(":")[0] == "data":
             value = line.partition(":")[2]
-            size += len(value[1:] if value.startswith(" ") else value) + 1
+            size += len(value.removeprefix(" ")) + 1
             if size > max_size:
                 return True
     return False
@@ -162,7 +161,7 @@ def cut(draw, stream: bytes) -> list[bytes]:
     """The stream in chunks, cut anywhere (empty chunks too)."""
     points = sorted(draw(st.lists(st.integers(0, len(stream)), max_size=6)))
     bounds = [0, *points, len(stream)]
-    return [stream[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [stream[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def decode(chunks: list[bytes], last_event_id: str = "", max_size: int = 1 << 20):

@@ -51,11 +51,19 @@ def test_the_token_is_sent_only_to_the_base_urls_origin():
     assert not client.sends_token_to("https://ghe.example.com:8443/api/v3/x")  # another port
     assert not client.sends_token_to("https://evil.example/api/v3/x")
     assert origin_of("http://127.0.0.1/x") == ("http", "127.0.0.1", 80)
-    assert client.url("/users/mona/repos", {"per_page": 5, "sort": None}) == \
-        "https://ghe.example.com/api/v3/users/mona/repos?per_page=5"
+    assert (
+        client.url("/users/mona/repos", {"per_page": 5, "sort": None})
+        == "https://ghe.example.com/api/v3/users/mona/repos?per_page=5"
+    )
 
 
 def test_rate_limit_headers_are_read_leniently():
-    rate = RateLimit.from_headers({"x-ratelimit-limit": "60", "x-ratelimit-remaining": "x",
-                                   "x-ratelimit-reset": "1700000000", "x-ratelimit-resource": "core"})
+    rate = RateLimit.from_headers(
+        {
+            "x-ratelimit-limit": "60",
+            "x-ratelimit-remaining": "x",
+            "x-ratelimit-reset": "1700000000",
+            "x-ratelimit-resource": "core",
+        }
+    )
     assert rate == RateLimit(limit=60, remaining=None, used=None, reset=1700000000, resource="core")

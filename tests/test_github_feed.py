@@ -54,8 +54,9 @@ async def test_each_page_is_requested_only_when_asked_for(lab):
 
 
 async def test_walks_every_page_of_an_org_through_link_headers(lab):
-    pages = pages_of(await collect(repo_pages(owner="octo-org", org=True, base_url=lab.base_url, token=TOKEN,
-                                              per_page=100)))
+    pages = pages_of(
+        await collect(repo_pages(owner="octo-org", org=True, base_url=lab.base_url, token=TOKEN, per_page=100))
+    )
     assert [p.number for p in pages] == list(range(1, 14))
     assert pages[0].last_page == 13 and pages[0].has_next and not pages[-1].has_next
     ids = [r.id for p in pages for r in p.repos]
@@ -105,8 +106,11 @@ async def test_token_goes_as_bearer_to_its_own_origin(lab):
 
 async def test_next_link_to_another_origin_is_followed_without_the_token(lab):
     with start_lab(host="127.0.0.2") as other:
-        items = await collect(walk_pages(GitHubClient(lab.base_url, TOKEN), "/users/mona/repos",
-                                         {"per_page": 20, "link_origin": other.base_url}))
+        items = await collect(
+            walk_pages(
+                GitHubClient(lab.base_url, TOKEN), "/users/mona/repos", {"per_page": 20, "link_origin": other.base_url}
+            )
+        )
         pages = pages_of(items)
         assert len(pages) == 3
         assert repo_requests(lab)[0].headers["authorization"] == f"Bearer {TOKEN}"
@@ -117,8 +121,7 @@ async def test_next_link_to_another_origin_is_followed_without_the_token(lab):
 
 async def test_search_says_when_the_1000_cap_applies(make_lab):
     lab = make_lab(extra={"search_incomplete": True})
-    pages = pages_of(await collect(repo_pages(search="org:octo-org", base_url=lab.base_url, token=TOKEN,
-                                              per_page=100)))
+    pages = pages_of(await collect(repo_pages(search="org:octo-org", base_url=lab.base_url, token=TOKEN, per_page=100)))
     assert len(pages) == 10 and sum(len(p.repos) for p in pages) == 1000
     first = pages[0]
     assert first.capped and first.total_count > 1000 and first.incomplete_results
@@ -126,8 +129,11 @@ async def test_search_says_when_the_1000_cap_applies(make_lab):
 
 
 async def test_search_maps_direction_to_order(lab):
-    pages = pages_of(await collect(repo_pages(search="language:Go", sort="stars", direction="asc",
-                                              base_url=lab.base_url, token=TOKEN), limit=1))
+    pages = pages_of(
+        await collect(
+            repo_pages(search="language:Go", sort="stars", direction="asc", base_url=lab.base_url, token=TOKEN), limit=1
+        )
+    )
     stars = [r.stargazers_count for r in pages[0].repos]
     assert stars == sorted(stars)
     assert "order=asc" in repo_requests(lab)[0].query and not pages[0].capped
@@ -135,7 +141,7 @@ async def test_search_maps_direction_to_order(lab):
 
 async def test_a_second_walk_with_the_cache_costs_no_rate_limit(lab):
     cache = EtagCache()
-    options = dict(owner="mona", base_url=lab.base_url, token=TOKEN, per_page=20, cache=cache)
+    options = {"owner": "mona", "base_url": lab.base_url, "token": TOKEN, "per_page": 20, "cache": cache}
     first = pages_of(await collect(repo_pages(**options)))
     again = pages_of(await collect(repo_pages(**options)))
     assert [p.from_cache for p in first] == [False] * 3 and [p.from_cache for p in again] == [True] * 3
@@ -178,8 +184,7 @@ async def test_secondary_limit_backs_off_growing_then_gives_up(lab):
     items = await walk(lab, "status=429&fail_times=2")
     assert [i.phase for i in items[:2]] == ["waiting", "waiting"] and "secondary" in items[0].reason
     assert items[1].attempt == 2 and isinstance(items[2], Page)
-    assert "secondary rate limit still applies after 2" in final_error(await walk(lab, "status=429",
-                                                                                  secondary_tries=2))
+    assert "secondary rate limit still applies after 2" in final_error(await walk(lab, "status=429", secondary_tries=2))
 
 
 async def test_5xx_retries_then_a_clear_error(lab):
@@ -211,21 +216,25 @@ async def test_final_errors_are_one_clear_line_without_the_token(make_lab):
     secret = "ghp_not-the-right-one"
     reason = final_error(await collect(repo_pages(owner="mona", base_url=lab.base_url, token=secret)))
     assert "refused the token" in reason and secret not in reason
-    assert "not found (404)" in final_error(await collect(repo_pages(owner="nobody-here", base_url=lab.base_url,
-                                                                     token=TOKEN)))
+    assert "not found (404)" in final_error(
+        await collect(repo_pages(owner="nobody-here", base_url=lab.base_url, token=TOKEN))
+    )
     client = GitHubClient(lab.base_url, TOKEN)
     assert "Only the first 1000" in final_error(await collect(walk_pages(client, "/search/repositories?q=cli&page=40")))
     await client.aclose()
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"owner": "mona", "per_page": 101}, "per_page must be from 1 to 100"),
-    ({"owner": "mona", "direction": "up"}, "asc or desc"),
-    ({"owner": "mona", "sort": "stars"}, "sort by created"),
-    ({"owner": "a/b"}, "not a GitHub user"),
-    ({"search": "  "}, "empty"),
-    ({}, "give an owner"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"owner": "mona", "per_page": 101}, "per_page must be from 1 to 100"),
+        ({"owner": "mona", "direction": "up"}, "asc or desc"),
+        ({"owner": "mona", "sort": "stars"}, "sort by created"),
+        ({"owner": "a/b"}, "not a GitHub user"),
+        ({"search": "  "}, "empty"),
+        ({}, "give an owner"),
+    ],
+)
 async def test_bad_options_are_refused_before_any_request(lab, options, message):
     items = await collect(repo_pages(base_url=lab.base_url, **options))
     assert len(items) == 1 and message in final_error(items)
@@ -234,15 +243,22 @@ async def test_bad_options_are_refused_before_any_request(lab, options, message)
 
 async def test_a_used_up_limit_waits_for_the_reset_instead_of_asking_for_a_403(make_lab):
     lab = make_lab(rate_limit=2, rate_window_s=1.0)
-    items = await collect(repo_pages(owner="mona", base_url=lab.base_url, token=TOKEN, per_page=20,
-                                     reset_slack_s=0.0))
+    items = await collect(repo_pages(owner="mona", base_url=lab.base_url, token=TOKEN, per_page=20, reset_slack_s=0.0))
     assert [type(i).__name__ for i in items] == ["RepoPage", "RepoPage", "FeedState", "RepoPage"]
     assert items[2].phase == "waiting" and "used up" in items[2].reason
     assert len(repo_requests(lab)) == 3  # no request went out while the limit was spent
 
 
 def test_repo_objects_are_read_leniently():
-    repo = Repo.from_json({"id": "junk", "stargazers_count": "5", "owner": None, "topics": "not-a-list",
-                           "license": {"spdx_id": "NOASSERTION", "name": "Other"}, "private": True})
+    repo = Repo.from_json(
+        {
+            "id": "junk",
+            "stargazers_count": "5",
+            "owner": None,
+            "topics": "not-a-list",
+            "license": {"spdx_id": "NOASSERTION", "name": "Other"},
+            "private": True,
+        }
+    )
     assert (repo.id, repo.stargazers_count, repo.owner, repo.topics) == (0, 5, "", ())
     assert repo.license == "Other" and repo.visibility == "private" and hash(repo)

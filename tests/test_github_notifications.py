@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from contextlib import aclosing
 from urllib.parse import parse_qs
@@ -69,9 +70,15 @@ async def test_new_and_updated_threads_come_once_each(inbox):
     async with aclosing(notification_threads(base_url=inbox.base_url, token=TOKEN, all=True, **FLOOR)) as threads:
         first, _ = await one_poll(threads)
         assert len(first) == 14 and len({t.id for t in first}) == 14
-        added = httpx.post(inbox.url("/_lab/notifications/threads"),
-                           json={"reason": "mention", "title": "@mona have a look", "type": "PullRequest",
-                                 "repo": first[0].repository}).json()
+        added = httpx.post(
+            inbox.url("/_lab/notifications/threads"),
+            json={
+                "reason": "mention",
+                "title": "@mona have a look",
+                "type": "PullRequest",
+                "repo": first[0].repository,
+            },
+        ).json()
         touched = httpx.post(inbox.url(f"/_lab/notifications/threads/{first[5].id}/touch")).json()
         fresh = []
         while len(fresh) < 2:
@@ -92,27 +99,30 @@ async def test_polls_never_come_faster_than_a_growing_poll_interval(make_lab):
             reasons.append((await one_poll(threads))[1].reason)
     assert [r.split("asks for ")[1].split(" s")[0] for r in reasons] == ["0.05", "0.15", "0.25", "0.35"]
     times = [r.time for r in polls(lab)]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert all(gap >= 0.05 + 0.1 * i for i, gap in enumerate(gaps))
 
 
 async def test_filters_and_repo_endpoint(inbox):
-    async with aclosing(notification_threads(base_url=inbox.base_url, token=TOKEN, all=True,
-                                             participating=True, **FLOOR)) as threads:
+    async with aclosing(
+        notification_threads(base_url=inbox.base_url, token=TOKEN, all=True, participating=True, **FLOOR)
+    ) as threads:
         mine, _ = await one_poll(threads)
     assert mine and all(t.reason in PARTICIPATING for t in mine)
     assert "all=true" in polls(inbox)[0].query and "participating=true" in polls(inbox)[0].query
     repo = mine[0].repository
-    async with aclosing(notification_threads(base_url=inbox.base_url, token=TOKEN, all=True, repo=repo,
-                                             **FLOOR)) as threads:
+    async with aclosing(
+        notification_threads(base_url=inbox.base_url, token=TOKEN, all=True, repo=repo, **FLOOR)
+    ) as threads:
         only, _ = await one_poll(threads)
     assert only and {t.repository for t in only} == {repo}
     assert inbox.state.requests_to(f"/repos/{repo}/notifications")
 
 
 async def test_pages_are_followed_through_the_link_header(inbox):
-    async with aclosing(notification_threads(base_url=inbox.base_url, token=TOKEN, all=True, per_page=4,
-                                             **FLOOR)) as threads:
+    async with aclosing(
+        notification_threads(base_url=inbox.base_url, token=TOKEN, all=True, per_page=4, **FLOOR)
+    ) as threads:
         first, _ = await one_poll(threads)
     assert len(first) == 14 and len({t.id for t in first}) == 14
     pages = [parse_qs(r.query).get("page", ["1"])[0] for r in inbox.state.requests_to("/notifications")]
@@ -136,8 +146,9 @@ async def test_mark_read_and_its_refusal(make_lab):
         await mark_thread_read(first[0].id, base_url=lab.base_url, token=TOKEN)
         assert lab.state.counters["notifications:marked_read"] == 1
         assert (await one_poll(threads))[0] == []  # read, but not updated: not yielded again
-    single = httpx.get(lab.url(f"/notifications/threads/{first[0].id}"),
-                       headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    single = httpx.get(
+        lab.url(f"/notifications/threads/{first[0].id}"), headers={"Authorization": f"Bearer {TOKEN}"}
+    ).json()
     assert single["unread"] is False and single["last_read_at"]
 
     refusing = make_lab(extra={**QUICK, "notifications_refuse_read": True})
@@ -155,13 +166,17 @@ async def test_a_fine_grained_token_is_told_what_it_needs(make_lab):
 
 
 async def test_no_token_bad_repo_and_bad_page_size_are_refused_at_once(inbox):
-    for options, message in (({}, "need a token"), ({"token": TOKEN, "repo": "nope"}, "OWNER/REPO"),
-                             ({"token": TOKEN, "per_page": 51}, "from 1 to 50")):
+    for options, message in (
+        ({}, "need a token"),
+        ({"token": TOKEN, "repo": "nope"}, "OWNER/REPO"),
+        ({"token": TOKEN, "per_page": 51}, "from 1 to 50"),
+    ):
         async with aclosing(notification_threads(base_url=inbox.base_url, **options)) as threads:
             assert message in (await final_state(threads)).reason
     assert inbox.state.requests_to("/notifications") == []
-    async with aclosing(notification_threads(base_url=inbox.base_url, token=TOKEN, repo="octo-org/nope",
-                                             **FLOOR)) as threads:
+    async with aclosing(
+        notification_threads(base_url=inbox.base_url, token=TOKEN, repo="octo-org/nope", **FLOOR)
+    ) as threads:
         assert re.search(r"not found \(404\).*classic token", (await final_state(threads)).reason)
 
 
@@ -169,8 +184,10 @@ def test_subject_api_urls_map_to_web_pages():
     repo = {"html_url": "https://ghe.example.com/octo/app", "url": "https://ghe.example.com/api/v3/repos/octo/app"}
     api = repo["url"]
     assert html_url({"type": "PullRequest", "url": f"{api}/pulls/7"}, repo) == f"{repo['html_url']}/pull/7"
-    assert html_url({"type": "Issue", "url": f"{api}/issues/3", "latest_comment_url": f"{api}/issues/comments/99"},
-                    repo) == f"{repo['html_url']}/issues/3#issuecomment-99"
+    assert (
+        html_url({"type": "Issue", "url": f"{api}/issues/3", "latest_comment_url": f"{api}/issues/comments/99"}, repo)
+        == f"{repo['html_url']}/issues/3#issuecomment-99"
+    )
     assert html_url({"type": "Commit", "url": f"{api}/commits/abc123"}, repo) == f"{repo['html_url']}/commit/abc123"
     assert html_url({"type": "Release", "url": f"{api}/releases/5"}, repo) == f"{repo['html_url']}/releases"
     assert html_url({"type": "CheckSuite", "url": None}, repo) == f"{repo['html_url']}/actions"

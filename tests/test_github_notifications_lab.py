@@ -45,14 +45,16 @@ def test_mark_read_changes_last_modified_and_can_be_refused(make_lab):
 
 def feedview(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
-    return subprocess.run([sys.executable, "-m", "feedview.cli", *args], capture_output=True, text=True,
-                          timeout=60, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "feedview.cli", *args], capture_output=True, text=True, timeout=60, env=env
+    )
 
 
 def test_json_prints_threads_with_their_web_page_and_stops_at_count(make_lab):
     lab = make_lab(extra=dict(QUICK))
-    result = feedview("notifications", "--all", "--base-url", lab.base_url, "--token", "lab-token", "--json",
-                      "--count", "3")
+    result = feedview(
+        "notifications", "--all", "--base-url", lab.base_url, "--token", "lab-token", "--json", "--count", "3"
+    )
     assert result.returncode == 0, result.stderr
     threads = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(threads) == 3 and all(t["html_url"].startswith("https://github.com/") for t in threads)

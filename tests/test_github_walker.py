@@ -37,18 +37,27 @@ async def test_cursor_pages_and_relative_links_are_followed_as_given():
 
 async def test_a_next_link_back_to_a_seen_page_ends_cleanly():
     async with RouteServer({}) as server:
-        server.routes.update({
-            "/items?per_page=2": (200, {"Link": f'<{server.base_url}/items?page=2&per_page=2>; rel="next"'}, [1]),
-            "/items?page=2&per_page=2": (200, {"Link": f'<{server.base_url}/items?per_page=2>; rel="next"'}, [2]),
-        })
+        server.routes.update(
+            {
+                "/items?per_page=2": (200, {"Link": f'<{server.base_url}/items?page=2&per_page=2>; rel="next"'}, [1]),
+                "/items?page=2&per_page=2": (200, {"Link": f'<{server.base_url}/items?per_page=2>; rel="next"'}, [2]),
+            }
+        )
         items = await walk(server, "/items?per_page=2")
     assert [type(i) for i in items] == [Page, Page, FeedState]
     assert not items[1].has_next and items[2].phase == "closed" and "already shown" in items[2].reason
     assert len(server.requests) == 2
 
 
-@pytest.mark.parametrize("link", ['<http://x/a>; rel="next", garbage', "<unterminated; rel=next", '<>; rel="next"',
-                                  '<javascript:alert(1)>; rel="next"'])
+@pytest.mark.parametrize(
+    "link",
+    [
+        '<http://x/a>; rel="next", garbage',
+        "<unterminated; rel=next",
+        '<>; rel="next"',
+        '<javascript:alert(1)>; rel="next"',
+    ],
+)
 async def test_a_malformed_link_header_ends_the_walk_after_its_page(link):
     async with RouteServer({"/list": (200, {"Link": link}, ["only"])}) as server:
         items = await walk(server, "/list")
@@ -77,10 +86,13 @@ async def test_an_object_body_without_items_is_a_clear_error():
 
 
 def test_parse_link_header_reads_github_and_rfc_forms():
-    value = ('<https://api.github.com/repositories/1/issues?per_page=3&page=2>; rel="next", '
-             '<https://api.github.com/repositories/1/issues?per_page=3&page=5>; rel="last"')
+    value = (
+        '<https://api.github.com/repositories/1/issues?per_page=3&page=2>; rel="next", '
+        '<https://api.github.com/repositories/1/issues?per_page=3&page=5>; rel="last"'
+    )
     assert parse_link_header(value) == {
         "next": "https://api.github.com/repositories/1/issues?per_page=3&page=2",
-        "last": "https://api.github.com/repositories/1/issues?per_page=3&page=5"}
+        "last": "https://api.github.com/repositories/1/issues?per_page=3&page=5",
+    }
     assert parse_link_header('</a,b>; title="x, y"; rel="next prev"') == {"next": "/a,b", "prev": "/a,b"}
     assert parse_link_header("nonsense") is None

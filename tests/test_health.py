@@ -109,9 +109,15 @@ async def test_the_default_condition_reads_a_top_level_json_status():
         samples = await samples_of([base + path for path in answers], len(answers))
     verdicts = {s.url.rsplit("/", 1)[1]: (s.ok, s.reason) for s in samples}
     assert verdicts == {
-        "pass": (True, None), "healthy": (True, None), "up": (True, None), "ok": (True, None),
-        "no-status": (True, None), "text": (True, None), "nested-only": (True, None),
-        "down": (False, 'status "DOWN"'), "number": (False, "status 1"),
+        "pass": (True, None),
+        "healthy": (True, None),
+        "up": (True, None),
+        "ok": (True, None),
+        "no-status": (True, None),
+        "text": (True, None),
+        "nested-only": (True, None),
+        "down": (False, 'status "DOWN"'),
+        "number": (False, "status 1"),
     }
 
 
@@ -240,7 +246,14 @@ async def test_failures_to_trip_and_successes_to_recover(lab):
     url = lab.url("/health/g?pattern=pffpppp")
     samples = await samples_of([url], 7, interval=0.01, failures_to_trip=2, successes_to_recover=2)
     assert [s.state for s in samples] == [
-        "healthy", "unstable", "unhealthy", "unstable", "unstable", "healthy", "healthy"]
+        "healthy",
+        "unstable",
+        "unhealthy",
+        "unstable",
+        "unstable",
+        "healthy",
+        "healthy",
+    ]
 
 
 # --- dismissal ---------------------------------------------------------------------------
@@ -301,7 +314,7 @@ async def test_a_callers_client_stays_open(lab):
 
 
 @pytest.mark.parametrize(
-    "checks, options, error",
+    ("checks", "options", "error"),
     [
         (["http://x/"], {"colour": "red"}, TypeError),
         (["ftp://x/"], {}, ValueError),

@@ -20,8 +20,9 @@ def feedview(*args: str) -> subprocess.CompletedProcess:
 
 
 def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "feedview.cli", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "feedview.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def free_port() -> int:
@@ -32,13 +33,24 @@ def free_port() -> int:
 
 def test_json_lines_and_count_per_url(lab):
     refused = f"http://127.0.0.1:{free_port()}/health"
-    result = feedview("health", lab.url("/health/api"), lab.url("/health/legacy"), refused,
-                      "--json", "--count", "2", "--interval", "0.05")
+    result = feedview(
+        "health",
+        lab.url("/health/api"),
+        lab.url("/health/legacy"),
+        refused,
+        "--json",
+        "--count",
+        "2",
+        "--interval",
+        "0.05",
+    )
     assert result.returncode == 1, result.stderr  # two checks end unhealthy (see the exit-status tests)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 6
-    by_url = {url: [line for line in lines if line["url"] == url]
-              for url in (lab.url("/health/api"), lab.url("/health/legacy"), refused)}
+    by_url = {
+        url: [line for line in lines if line["url"] == url]
+        for url in (lab.url("/health/api"), lab.url("/health/legacy"), refused)
+    }
     assert all(len(samples) == 2 for samples in by_url.values())
     first = lines[0]
     assert list(first)[:6] == ["url", "ok", "status_code", "latency_ms", "error", "time"]
@@ -48,12 +60,29 @@ def test_json_lines_and_count_per_url(lab):
     assert api["stats"]["uptime_pct"] == 100.0 and api["stats"]["window"] == 1
     assert (legacy["ok"], legacy["status_code"], legacy["error"]) == (False, 503, "HTTP 503 Service Unavailable")
     assert (gone["status_code"], gone["latency_ms"], gone["error"], gone["error_kind"]) == (
-        None, None, "connection refused", "refused")
+        None,
+        None,
+        "connection refused",
+        "refused",
+    )
 
 
 def test_conditions_headers_and_method_from_the_command_line(lab):
-    result = feedview("health", lab.url("/health/legacy"), "--json", "--count", "1", "--method", "HEAD",
-                      "-H", "X-Probe: 1", "-c", "[STATUS] == 503", "--condition", "[HEADER].cache-control == no-cache")
+    result = feedview(
+        "health",
+        lab.url("/health/legacy"),
+        "--json",
+        "--count",
+        "1",
+        "--method",
+        "HEAD",
+        "-H",
+        "X-Probe: 1",
+        "-c",
+        "[STATUS] == 503",
+        "--condition",
+        "[HEADER].cache-control == no-cache",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ok"] is True
     [request] = lab.state.requests_to("/health/legacy")
@@ -61,7 +90,7 @@ def test_conditions_headers_and_method_from_the_command_line(lab):
 
 
 @pytest.mark.parametrize(
-    "args, needle",
+    ("args", "needle"),
     [
         (("health", "http://x/", "-c", "[STATUS] = 200"), "LEFT OP RIGHT"),
         (("health", "http://x/", "--interval", "0"), "positive"),
@@ -86,7 +115,7 @@ def test_ctrl_c_exits_quietly(lab):
         assert json.loads(proc.stdout.readline())["ok"] is True
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        _out, err = proc.communicate(timeout=10)
     assert proc.returncode == 130
     assert err == ""
 
@@ -108,8 +137,12 @@ def test_without_json_it_opens_one_health_panel_whose_options_feed_health_feed(l
     assert main(["health", lab.url("/health/api"), "--interval", "3", "-c", "[STATUS] == 200"]) == 0
     [[panel]] = opened
     assert panel.kind == "health" and lab.url("/health/api") in panel.title
-    assert panel.options == {"urls": [lab.url("/health/api")], "interval": 3.0, "timeout": 5.0,
-                             "conditions": ["[STATUS] == 200"]}
+    assert panel.options == {
+        "urls": [lab.url("/health/api")],
+        "interval": 3.0,
+        "timeout": 5.0,
+        "conditions": ["[STATUS] == 200"],
+    }
 
 
 async def test_panel_options_are_health_feed_arguments(lab):
@@ -129,7 +162,7 @@ async def test_panel_options_are_health_feed_arguments(lab):
 
 
 @pytest.mark.parametrize(
-    "paths, status, stderr_lines",
+    ("paths", "status", "stderr_lines"),
     [
         (["/health/api", "/health/b?report=pass"], 0, []),
         (
@@ -163,7 +196,7 @@ def test_json_lines_are_strict_ascii_json():
     line = json_line({"error": "\x7f\u202edown\u200b", "latency_ms": 1.5})
     assert line.isascii() and line.endswith("\n") and "\x7f" not in line
     assert json.loads(line) == {"error": "\x7f\u202edown\u200b", "latency_ms": 1.5}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         json_line({"latency_ms": float("nan")})  # never written: the values are finite by construction
 
 

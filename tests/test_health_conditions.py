@@ -35,7 +35,7 @@ def failure(text: str, response: Response | None = None) -> str | None:
         "[BODY].db.pool == 4.0",
         "[BODY].items[1].name == b",
         "[BODY].none == null",
-        "[BODY] == pat(*\"UP\"*)",
+        '[BODY] == pat(*"UP"*)',
         "[BODY].status != pat(DOWN*)",
         "[HEADER].content-type == pat(application/*json)",
         "[HEADER].X-Version == 1.2",
@@ -50,7 +50,7 @@ def test_conditions_that_hold(text):
 
 
 @pytest.mark.parametrize(
-    "text, reason",
+    ("text", "reason"),
     [
         ("[STATUS] == 200", "[STATUS] (503) == 200"),
         ("[STATUS] == any(200, 204)", "[STATUS] (503) == any(200, 204)"),
@@ -76,8 +76,17 @@ def test_a_path_into_a_body_that_is_not_json():
 
 @pytest.mark.parametrize(
     "text",
-    ["[STATUS] = 200", "STATUS == 200", "[STATUS] == ", "[BODY].status < UP", "[STATUS] < any(1, 2)",
-     "[HEADER] == x", "[STATUS].x == 1", "[BODY].a..b == 1", "[BODY]status == 1"],
+    [
+        "[STATUS] = 200",
+        "STATUS == 200",
+        "[STATUS] == ",
+        "[BODY].status < UP",
+        "[STATUS] < any(1, 2)",
+        "[HEADER] == x",
+        "[STATUS].x == 1",
+        "[BODY].a..b == 1",
+        "[BODY]status == 1",
+    ],
 )
 def test_bad_conditions_fail_to_parse_with_one_line(text):
     with pytest.raises(ConditionError) as info:
@@ -128,7 +137,7 @@ def test_last_change_is_the_time_of_the_transition():
 
 
 @pytest.mark.parametrize(
-    "text, needle",
+    ("text", "needle"),
     [
         ("[STATUS] === 200", "'===' is not an operator"),
         ("[STATUS] = 200", "'=' is not an operator"),
@@ -150,8 +159,8 @@ def test_last_change_is_the_time_of_the_transition():
         ("[STATUS] == any(200, 204", "any( is not closed with )"),
         ("[STATUS] == all(200, 204)", "unknown function all()"),
         ("[STATUS] == any(200,)", "an empty value"),
-        ("[BODY].status == \"UP", "the quote in '\"UP' is not closed"),
-        ("[BODY].status == \"UP\" or DOWN", "unexpected text after the quoted value"),
+        ('[BODY].status == "UP', "the quote in '\"UP' is not closed"),
+        ('[BODY].status == "UP" or DOWN', "unexpected text after the quoted value"),
         ("[BODY].status == UP)", "unexpected ')' in 'UP)'"),
         ("[BODY].status == = UP", "unexpected '=' before '= UP'"),
         ("[BODY] == pat()", "pat() needs a pattern"),
@@ -167,7 +176,7 @@ def test_typos_are_refused_with_a_message_that_points_at_them(text, needle):
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ('[BODY].status == any(UP, "a, b")', ("UP", "a, b")),
         ("[BODY].message == all good", ("all good",)),

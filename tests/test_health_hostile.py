@@ -125,7 +125,7 @@ async def test_a_deflated_health_document_is_read(raw):
 
 
 @pytest.mark.parametrize(
-    "encoding, reason",
+    ("encoding", "reason"),
     [
         ("gzip, gzip", "the server stacked content encodings (gzip, gzip); one is the most accepted"),
         ("br", "the server sent an encoding that was not asked for (br)"),
@@ -167,7 +167,7 @@ async def test_credentials_in_a_redirect_and_an_echoed_token_never_reach_a_reaso
 
 
 def test_a_bad_url_error_never_shows_its_password():
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="http") as info:
         HealthCheck("ftp://user:pa55word@host/")
     assert "pa55word" not in str(info.value) and "***@host" in str(info.value)
 
@@ -190,7 +190,7 @@ def test_every_delay_has_a_floor_and_a_ceiling():
 
 
 @pytest.mark.parametrize(
-    "options, needle",
+    ("options", "needle"),
     [
         ({"interval": 1e300}, "interval must be at most 86400 seconds"),
         ({"timeout": 86401}, "timeout must be at most 86400 seconds"),
@@ -200,6 +200,6 @@ def test_every_delay_has_a_floor_and_a_ceiling():
     ],
 )
 def test_settings_beyond_the_bounds_are_refused_in_one_line(options, needle):
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ValueError, match="must") as info:
         HealthCheck("http://x/", **options)
     assert needle in str(info.value) and "\n" not in str(info.value)

@@ -30,7 +30,7 @@ SYS_HEALTH = "/v1/sys/health"
 
 
 @pytest.mark.parametrize(
-    "status, body, path, expected",
+    ("status", "body", "path", "expected"),
     [
         # IETF health+json
         (200, {"status": "pass"}, "/health", Reading("healthy", None, "IETF health+json")),

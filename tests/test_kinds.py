@@ -35,15 +35,17 @@ def test_notifications_keys_are_sse_feed_keywords():
 def test_repos_keys_are_repo_pages_keywords():
     from feedview.feeds import github, github_client
 
-    assert schema_keys(kind_of("repos").options) - {"token_env"} == feed_keywords(github.repo_pages,
-                                                                                  github_client.GitHubTuning)
+    assert schema_keys(kind_of("repos").options) - {"token_env"} == feed_keywords(
+        github.repo_pages, github_client.GitHubTuning
+    )
 
 
 def test_github_notifications_keys_are_notification_threads_keywords():
     from feedview.feeds import github_client, github_notifications
 
     assert schema_keys(kind_of("github-notifications").options) - {"token_env"} == feed_keywords(
-        github_notifications.notification_threads, github_client.GitHubTuning)
+        github_notifications.notification_threads, github_client.GitHubTuning
+    )
 
 
 def test_health_keys_are_health_check_fields():
@@ -66,5 +68,15 @@ def test_every_kind_has_a_panel_and_a_form(name):
 
 def test_a_kind_name_is_taken_once():
     with pytest.raises(ValueError, match="already registered"):
-        register(PanelKind(name="repos", options=KINDS["repos"].options, panel="x:y", open_feed=lambda o, b: None,
-                           default_title=lambda o: "", form_label="", form_placeholder="", from_form=dict))
+        register(
+            PanelKind(
+                name="repos",
+                options=KINDS["repos"].options,
+                panel="x:y",
+                open_feed=lambda o, b: None,
+                default_title=lambda o: "",
+                form_label="",
+                form_placeholder="",
+                from_form=dict,
+            )
+        )

@@ -7,9 +7,26 @@ import httpx
 from feedview.lab.repos import ENDPOINTS
 
 AUTH = {"Authorization": "Bearer lab-token"}
-FIELDS = {"id", "name", "full_name", "owner", "html_url", "description", "fork", "archived", "language",
-          "stargazers_count", "forks_count", "open_issues_count", "topics", "license", "visibility",
-          "created_at", "updated_at", "pushed_at"}
+FIELDS = {
+    "id",
+    "name",
+    "full_name",
+    "owner",
+    "html_url",
+    "description",
+    "fork",
+    "archived",
+    "language",
+    "stargazers_count",
+    "forks_count",
+    "open_issues_count",
+    "topics",
+    "license",
+    "visibility",
+    "created_at",
+    "updated_at",
+    "pushed_at",
+}
 
 
 def links(response: httpx.Response) -> dict[str, str]:
@@ -19,13 +36,16 @@ def links(response: httpx.Response) -> dict[str, str]:
 def test_the_link_header_is_written_as_github_writes_it(lab):
     first = httpx.get(lab.url("/orgs/octo-org/repos?per_page=100"))
     org = f"{lab.base_url}/organizations/9919/repos"
-    assert first.headers["link"] == (f'<{org}?per_page=100&page=2>; rel="next", '
-                                     f'<{org}?per_page=100&page=13>; rel="last"')
+    assert first.headers["link"] == (
+        f'<{org}?per_page=100&page=2>; rel="next", <{org}?per_page=100&page=13>; rel="last"'
+    )
     middle = httpx.get(links(first)["next"])
-    assert middle.headers["link"] == (f'<{org}?per_page=100&page=1>; rel="prev", '
-                                      f'<{org}?per_page=100&page=3>; rel="next", '
-                                      f'<{org}?per_page=100&page=13>; rel="last", '
-                                      f'<{org}?per_page=100&page=1>; rel="first"')
+    assert middle.headers["link"] == (
+        f'<{org}?per_page=100&page=1>; rel="prev", '
+        f'<{org}?per_page=100&page=3>; rel="next", '
+        f'<{org}?per_page=100&page=13>; rel="last", '
+        f'<{org}?per_page=100&page=1>; rel="first"'
+    )
     last = httpx.get(links(first)["last"])
     assert set(links(last)) == {"prev", "first"} and len(last.json()) == 34
 
@@ -49,8 +69,9 @@ def test_repo_objects_carry_githubs_field_names(lab):
 def test_the_catalogue_is_the_same_every_run(make_lab):
     one, two = make_lab(), make_lab()
     first = httpx.get(one.url("/orgs/octo-org/repos?per_page=5")).json()
-    assert [r["full_name"] for r in first] == [r["full_name"] for r in
-                                               httpx.get(two.url("/orgs/octo-org/repos?per_page=5")).json()]
+    assert [r["full_name"] for r in first] == [
+        r["full_name"] for r in httpx.get(two.url("/orgs/octo-org/repos?per_page=5")).json()
+    ]
     assert len({r["language"] for r in httpx.get(one.url("/orgs/octo-org/repos?per_page=100")).json()}) > 5
 
 
@@ -95,8 +116,9 @@ def test_search_total_count_cap_and_incomplete_results(lab):
 
 
 def test_search_qualifiers_and_sort(lab):
-    body = httpx.get(lab.url("/search/repositories?q=language:rust+user:octo-org&sort=stars&order=asc"
-                             "&per_page=100")).json()
+    body = httpx.get(
+        lab.url("/search/repositories?q=language:rust+user:octo-org&sort=stars&order=asc&per_page=100")
+    ).json()
     items = body["items"]
     assert items and all(r["language"] == "Rust" and r["owner"]["login"] == "octo-org" for r in items)
     assert [r["stargazers_count"] for r in items] == sorted(r["stargazers_count"] for r in items)
@@ -133,8 +155,10 @@ def test_require_token_and_bad_credentials(make_lab):
 
 def test_link_origin_and_fault_knobs_ride_along_in_links(lab):
     response = httpx.get(lab.url("/users/mona/repos?per_page=10&delay=1&link_origin=http://127.0.0.2:9"))
-    assert links(response)["next"] == "http://127.0.0.2:9/user/583231/repos?per_page=10&delay=1&" \
-                                      "link_origin=http%3A%2F%2F127.0.0.2%3A9&page=2"
+    assert (
+        links(response)["next"] == "http://127.0.0.2:9/user/583231/repos?per_page=10&delay=1&"
+        "link_origin=http%3A%2F%2F127.0.0.2%3A9&page=2"
+    )
 
 
 def test_untrusted_text_is_served_as_is(lab):

@@ -36,8 +36,11 @@ def fixtures_server():
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     # --fixtures-url: the recorded Link headers are rewritten to it, so they stay on our origin
-    proc = subprocess.Popen([str(SERVER), "--port", str(port), "--fixtures-url", base, "--log-level", "error",
-                             "--ttl", "60000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(SERVER), "--port", str(port), "--fixtures-url", base, "--log-level", "error", "--ttl", "60000"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 20
     while True:
         try:
@@ -57,12 +60,14 @@ def fixtures_server():
 async def test_walks_paginate_issues_page_by_page(fixtures_server):
     loaded = httpx.post(f"{fixtures_server}/fixtures", json={"scenario": "paginate-issues"}).json()
     base_url = loaded["url"]  # http://127.0.0.1:PORT/api.github.com/<id>: stands in for api.github.com
-    client = GitHubClient(base_url, RECORDED_TOKEN, tuning=GitHubTuning(accept=RECORDED_ACCEPT, auth_scheme="token",
-                                                                  max_retries=0))
+    client = GitHubClient(
+        base_url, RECORDED_TOKEN, tuning=GitHubTuning(accept=RECORDED_ACCEPT, auth_scheme="token", max_retries=0)
+    )
     pages: list[Page] = []
     try:
-        async with aclosing(walk_pages(client, "/repos/octokit-fixture-org/paginate-issues/issues",
-                                       {"per_page": 3})) as walk:
+        async with aclosing(
+            walk_pages(client, "/repos/octokit-fixture-org/paginate-issues/issues", {"per_page": 3})
+        ) as walk:
             async for item in walk:
                 assert isinstance(item, Page), item
                 pages.append(item)
@@ -78,6 +83,7 @@ async def test_walks_paginate_issues_page_by_page(fixtures_server):
     # the recording's reset is in milliseconds
     assert pages[0].rate.reset == 1507651200 and pages[0].rate.remaining == 4999
     # every recorded request was consumed: the server has nothing left for this fixture
-    again = httpx.get(f"{base_url}/repos/octokit-fixture-org/paginate-issues/issues?per_page=3",
-                      headers={"Accept": RECORDED_ACCEPT})
+    again = httpx.get(
+        f"{base_url}/repos/octokit-fixture-org/paginate-issues/issues?per_page=3", headers={"Accept": RECORDED_ACCEPT}
+    )
     assert again.status_code == 404

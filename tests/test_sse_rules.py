@@ -215,9 +215,10 @@ def test_the_limit_holds_for_complete_lines_and_for_event_data():
     with pytest.raises(EventStreamError):
         EventStreamDecoder(max_size=10).feed(b"data: 0123456789\n\n")
     decoder = EventStreamDecoder(max_size=10)
+    for _ in range(2):
+        decoder.feed(b"data: 1234\n")  # 4 + 1, then 10 characters: at the cap, not past it
     with pytest.raises(EventStreamError):
-        for _ in range(5):
-            decoder.feed(b"data: 1234\n")
+        decoder.feed(b"data: 1234\n")
 
 
 def test_fast_path_and_line_rules_agree():

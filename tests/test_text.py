@@ -14,8 +14,17 @@ HOSTILE = [
     "\x9b31m",  # C1 CSI
     "\x7f",
     "\u202e",  # RIGHT-TO-LEFT OVERRIDE
-    "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
-    "\u200b", "\u200d", "\u200e", "\u200f", "\u061c", "\ufeff", "\u00ad",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",  # isolates
+    "\u200b",
+    "\u200d",
+    "\u200e",
+    "\u200f",
+    "\u061c",
+    "\ufeff",
+    "\u00ad",
     "\U000e0041",  # a tag character
     "\ud800",  # a lone surrogate (JSON "\\ud800")
 ]
@@ -52,8 +61,10 @@ def test_credentials_in_urls_are_redacted():
 
 
 def test_a_secret_is_replaced_as_a_whole_word_only():
-    assert redact("GitHub refused t: not found on t.example.com (token t.)", ["t"]) == \
-        "GitHub refused ***: not found on t.example.com (token ***.)"
+    assert (
+        redact("GitHub refused t: not found on t.example.com (token t.)", ["t"])
+        == "GitHub refused ***: not found on t.example.com (token ***.)"
+    )
     assert redact("Bearer ghp_abc123 rejected", ["ghp_abc123"]) == "Bearer *** rejected"
     assert redact("lab-token2 is not lab-token", ["lab-token"]) == "lab-token2 is not ***"
 
@@ -70,7 +81,10 @@ def test_json_output_escapes_what_a_terminal_must_not_see_raw():
 
 
 def test_every_cleaned_text_hides_url_credentials():
-    for cleaned in (clean("see http://admin:hunter2@host/x"), clean_line("see http://admin:hunter2@host/x"),
-                    one_line("see http://admin:hunter2@host/x")):
+    for cleaned in (
+        clean("see http://admin:hunter2@host/x"),
+        clean_line("see http://admin:hunter2@host/x"),
+        one_line("see http://admin:hunter2@host/x"),
+    ):
         assert cleaned == "see http://***@host/x"
     assert clean_line("mail bob@example.com") == "mail bob@example.com"

@@ -101,8 +101,10 @@ async def test_a_corrupt_body_is_a_body_error(raw):
         await client.aclose()
 
 
-@pytest.mark.parametrize("hostile", [b"{\"a\":" * 50_000, b"[" * 100_000, b"1e400", b"[NaN]", b"Infinity",
-                                     b"1" + b"0" * 5000, b"\xff\xfe", b""])
+@pytest.mark.parametrize(
+    "hostile",
+    [b'{"a":' * 50_000, b"[" * 100_000, b"1e400", b"[NaN]", b"Infinity", b"1" + b"0" * 5000, b"\xff\xfe", b""],
+)
 def test_hostile_json_is_one_clear_error(hostile):
     with pytest.raises(NotJson, match="not valid JSON"):
         loads_json(hostile)

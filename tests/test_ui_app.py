@@ -3,12 +3,12 @@ the command palette, the welcome page and the demo."""
 
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 from pathlib import Path
 
+import pytest
 from servers import wait_until
+
 from feedview.config import PanelConfig
 from feedview.ui.app import FeedviewApp
 from feedview.ui.notifications import NotificationView
@@ -40,7 +40,7 @@ def views(app: FeedviewApp) -> dict[str, NotificationView]:
 
 async def test_ctrl_w_dismisses_the_panel_and_the_server_sees_the_disconnect(lab):
     app = FeedviewApp([events_panel(lab, "one"), events_panel(lab, "two"), events_panel(lab, "three")])
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(120, 30)):
         await wait_until(lambda: lab.state.open_streams == 3, message="three streams open")
         await wait_until(lambda: all(v.received > 0 for v in views(app).values()))
         dismissed = app.current_panel()
@@ -133,8 +133,15 @@ async def test_command_palette_lists_every_action(lab):
     app = FeedviewApp([events_panel(lab, "one")])
     async with app.run_test(size=(120, 30)):
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for expected in ("Add panel", "Close panel", "Toggle grid/tabs", "Pause/resume panel",
-                         "Go to panel: one", "Theme", "Quit"):
+        for expected in (
+            "Add panel",
+            "Close panel",
+            "Toggle grid/tabs",
+            "Pause/resume panel",
+            "Go to panel: one",
+            "Theme",
+            "Quit",
+        ):
             assert expected in titles
 
 
@@ -158,7 +165,7 @@ async def test_welcome_says_where_the_config_goes_and_opens_the_demo():
             await pilot.pause()
             text = screen_text(app)
             assert "/home/me/.config/feedview/config.toml" in text
-            assert '[[panel]]' in text and 'kind = "notifications"' in text and "demo" in text
+            assert "[[panel]]" in text and 'kind = "notifications"' in text and "demo" in text
             await pilot.press("d")
             await wait_until(lambda: len(app.panels) == 4, timeout=10, message="the demo's four panels")
             assert [p.config.kind for p in app.panels] == ["notifications", "repos", "health", "github-notifications"]

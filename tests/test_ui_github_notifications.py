@@ -6,8 +6,8 @@ import asyncio
 
 import httpx
 import pytest
-
 from servers import wait_until
+
 from feedview.config import ConfigError, PanelConfig, panel_from_table
 from feedview.ui.app import FeedviewApp
 from feedview.ui.github_notifications import ThreadList
@@ -70,8 +70,10 @@ async def test_a_new_thread_appears_on_top_and_an_updated_one_moves_in_place(mak
         view = app.query_one(ThreadList)
         await first_listing(view, 10)
         before = len(view.order)
-        added = httpx.post(lab.url("/_lab/notifications/threads"), json={
-            "reason": "review_requested", "title": "Please review the poller", "type": "PullRequest"})
+        added = httpx.post(
+            lab.url("/_lab/notifications/threads"),
+            json={"reason": "review_requested", "title": "Please review the poller", "type": "PullRequest"},
+        )
         new_id = added.json()["id"]
         await wait_until(lambda: view.order and view.order[0] == new_id, message="the new thread on top")
         await pilot.pause()
@@ -137,8 +139,14 @@ async def test_enter_shows_the_detail_and_o_opens_the_web_page(make_lab, browser
         assert isinstance(app.screen, DetailScreen)
         await pilot.pause()
         text = screen_text(app)
-        for value in (thread.subject_title, thread.reason, thread.repository, thread.subject_type,
-                      thread.html_url, "raw JSON"):
+        for value in (
+            thread.subject_title,
+            thread.reason,
+            thread.repository,
+            thread.subject_type,
+            thread.html_url,
+            "raw JSON",
+        ):
             assert value in text
         assert app.screen.raw["subject"]["title"] == thread.subject_title  # the raw JSON, scrolled to
         await pilot.press("escape")
@@ -219,11 +227,25 @@ def test_the_add_panel_form_makes_a_github_notifications_panel():
 
 
 def test_config_keys_and_their_validation():
-    panel = panel_from_table({"kind": "github-notifications", "participating": True, "all": False,
-                              "repo": "octo-org/app", "base_url": "https://ghe.example.com/api/v3",
-                              "token_env": "GHE_TOKEN", "max_retries": 5})
-    assert panel.options == {"participating": True, "all": False, "repo": "octo-org/app",
-                             "base_url": "https://ghe.example.com/api/v3", "token_env": "GHE_TOKEN", "max_retries": 5}
+    panel = panel_from_table(
+        {
+            "kind": "github-notifications",
+            "participating": True,
+            "all": False,
+            "repo": "octo-org/app",
+            "base_url": "https://ghe.example.com/api/v3",
+            "token_env": "GHE_TOKEN",
+            "max_retries": 5,
+        }
+    )
+    assert panel.options == {
+        "participating": True,
+        "all": False,
+        "repo": "octo-org/app",
+        "base_url": "https://ghe.example.com/api/v3",
+        "token_env": "GHE_TOKEN",
+        "max_retries": 5,
+    }
     for table, message in (
         ({"repo": "octo-org"}, "key 'repo': expected OWNER/REPO"),
         ({"per_page": 100}, "key 'per_page': expected 1 to 50"),

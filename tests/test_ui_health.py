@@ -34,10 +34,10 @@ async def test_a_row_per_check_with_dot_latency_sparkline_uptime_next_and_error(
         table = app.query_one(HealthTable)
         await wait_until(lambda: table.row_count == 2 and all(len(r.latencies) >= 3 for r in table.checks.values()))
         await pilot.pause(0.1)
-        dot, name, status, latency, recent, uptime, next_check, error = row(table, "api")
+        dot, _, status, latency, recent, uptime, next_check, error = row(table, "api")
         assert dot == "●" and status == "200" and latency.endswith(" ms") and uptime == "100.0%"
         assert len(recent) >= 3 and "✕" not in recent and next_check.startswith("in ") and error == ""
-        dot, name, status, latency, recent, uptime, next_check, error = row(table, "legacy")
+        dot, _name, status, latency, recent, uptime, next_check, error = row(table, "legacy")
         assert status == "503" and set(recent) == {"✕"} and uptime == "0.0%" and "503" in error
         text = screen_text(app)
         assert "2 checks: 1 up · 1 down" in text and "● 1 of 2 healthy · every 0.2 s" in text
@@ -75,8 +75,9 @@ def checks_app(checks: list[dict], interval: float = 0.2) -> FeedviewApp:
 
 
 async def test_a_degraded_check_is_yellow_and_counted_in_both_lines(lab):
-    app = checks_app([{"url": lab.url("/health/api"), "name": "api"},
-                      {"url": lab.url("/health/w?report=warn"), "name": "warn"}])
+    app = checks_app(
+        [{"url": lab.url("/health/api"), "name": "api"}, {"url": lab.url("/health/w?report=warn"), "name": "warn"}]
+    )
     async with app.run_test(size=(140, 20)) as pilot:
         table = app.query_one(HealthTable)
         await wait_until(lambda: table.row_count == 2)

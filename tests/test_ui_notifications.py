@@ -10,6 +10,7 @@ import asyncio
 import json
 
 from servers import wait_until
+
 from feedview.config import PanelConfig
 from feedview.feeds.sse import Notification, SseEvent
 from feedview.feeds.state import FeedState
@@ -27,12 +28,27 @@ def screen_text(app: FeedviewApp) -> str:
     return "\n".join("".join(seg.text for strip in line for seg in strip) for line in update.strips)
 
 
-def note(i: int, *, priority: int = 3, title: str | None = None, message: str | None = None,
-         tags: tuple[str, ...] = ("deploy",), click: str | None = None, time: float = NOW) -> Notification:
-    raw = {"id": f"n{i}", "time": int(time), "event": "message", "topic": "ops",
-           "title": title if title is not None else f"title {i}",
-           "message": message if message is not None else f"message {i}", "priority": priority,
-           "tags": list(tags), **({"click": click} if click else {})}
+def note(
+    i: int,
+    *,
+    priority: int = 3,
+    title: str | None = None,
+    message: str | None = None,
+    tags: tuple[str, ...] = ("deploy",),
+    click: str | None = None,
+    time: float = NOW,
+) -> Notification:
+    raw = {
+        "id": f"n{i}",
+        "time": int(time),
+        "event": "message",
+        "topic": "ops",
+        "title": title if title is not None else f"title {i}",
+        "message": message if message is not None else f"message {i}",
+        "priority": priority,
+        "tags": list(tags),
+        **({"click": click} if click else {}),
+    }
     return Notification(raw["id"], "ops", SseEvent("message", json.dumps(raw), raw["id"]), raw)
 
 
@@ -63,8 +79,12 @@ class Script:
 
 
 def app_with(script: Script, *, history: int = 1000, clock=lambda: NOW, panels: int = 1) -> FeedviewApp:
-    configs = [PanelConfig("notifications", f"Deploys {n}" if n else "Deploys", {"url": "http://127.0.0.1:9/sse"},
-                           history=history) for n in range(panels)]
+    configs = [
+        PanelConfig(
+            "notifications", f"Deploys {n}" if n else "Deploys", {"url": "http://127.0.0.1:9/sse"}, history=history
+        )
+        for n in range(panels)
+    ]
     return FeedviewApp(configs, feeds=script, clock=clock)
 
 
@@ -94,8 +114,9 @@ async def test_hostile_payload_is_shown_literally_and_never_reaches_the_terminal
     script = Script()
     app = app_with(script)
     async with app.run_test(size=(120, 20)) as pilot:
-        script.put(note(1, title=HOSTILE_TITLE, message=HOSTILE_MESSAGE, tags=("[b]x[/b]",),
-                        click="javascript:alert(1)"))
+        script.put(
+            note(1, title=HOSTILE_TITLE, message=HOSTILE_MESSAGE, tags=("[b]x[/b]",), click="javascript:alert(1)")
+        )
         view = app.query_one(NotificationView)
         await wait_until(lambda: view.virtual_size.height == 1)
         await pilot.pause()
@@ -121,15 +142,29 @@ async def test_detail_shows_title_message_tags_click_and_raw_json():
     script = Script()
     app = app_with(script)
     async with app.run_test(size=(120, 40)) as pilot:
-        script.put(note(1, title="Deploy done", message="api v2 is live\nall green", tags=("rocket", "prod"),
-                        click="https://example.com/deploys/1"))
+        script.put(
+            note(
+                1,
+                title="Deploy done",
+                message="api v2 is live\nall green",
+                tags=("rocket", "prod"),
+                click="https://example.com/deploys/1",
+            )
+        )
         view = app.query_one(NotificationView)
         await wait_until(lambda: view.virtual_size.height == 1)
         await pilot.press("enter")
         await pilot.pause()
         text = screen_text(app)
-        for expected in ("Deploy done", "api v2 is live", "all green", "rocket, prod",
-                         "https://example.com/deploys/1", "raw JSON", '"topic": "ops"'):
+        for expected in (
+            "Deploy done",
+            "api v2 is live",
+            "all green",
+            "rocket, prod",
+            "https://example.com/deploys/1",
+            "raw JSON",
+            '"topic": "ops"',
+        ):
             assert expected in text
         await pilot.press("y")
         assert app.clipboard == "https://example.com/deploys/1"

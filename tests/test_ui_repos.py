@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-
 import pytest
-
 from servers import wait_until
+
 from feedview.config import PanelConfig
 from feedview.ui.app import FeedviewApp
 from feedview.ui.repos import RepoTable
@@ -76,8 +75,12 @@ async def test_filter_narrows_the_loaded_rows_and_escape_clears_it(lab):
         loaded_names = [r.name for p in table.pages.values() for r in p.repos]
         await pilot.press("slash")
         await pilot.press(*"cli")
-        expected = [r.name for p in sorted(table.pages) for r in table.pages[p].repos
-                    if "cli" in f"{r.full_name} {r.description or ''} {r.language or ''} {' '.join(r.topics)}".lower()]
+        expected = [
+            r.name
+            for p in sorted(table.pages)
+            for r in table.pages[p].repos
+            if "cli" in f"{r.full_name} {r.description or ''} {r.language or ''} {' '.join(r.topics)}".lower()
+        ]
         assert 0 < table.row_count == len(expected) < len(loaded_names)
         assert f"filter 'cli': {len(expected)} of {len(loaded_names)} loaded" in screen_text(app)
         await pilot.press("enter")
@@ -130,8 +133,10 @@ async def test_unknown_owner_shows_the_error_on_the_panel(lab):
 
 @pytest.mark.parametrize("query", ["org:octo-org language:Python"])
 async def test_search_shows_result_count(lab, query):
-    app = FeedviewApp([PanelConfig("repos", "search", {"search": query, "base_url": lab.base_url,
-                                                       "token": lab.config.token})], clock=lambda: NOW)
+    app = FeedviewApp(
+        [PanelConfig("repos", "search", {"search": query, "base_url": lab.base_url, "token": lab.config.token})],
+        clock=lambda: NOW,
+    )
     async with app.run_test(size=(140, 20)) as pilot:
         table = app.query_one(RepoTable)
         await loaded(table, 1)

@@ -14,22 +14,24 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC
 from typing import Any
 
 import pytest
-
 from servers import wait_until
+
 from feedview.config import PanelConfig
 from feedview.feeds.state import FeedState
-from feedview.ui.app import FeedviewApp
 from feedview.kinds import kind_of
+from feedview.ui.app import FeedviewApp
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 SIZE = (120, 32)
 
 
-def pinned_feeds(limit: int, pin: Callable[[Any, int], Any],
-                 pin_state: Callable[[FeedState], FeedState | None] | None = None) -> Callable[..., AsyncIterator[Any]]:
+def pinned_feeds(
+    limit: int, pin: Callable[[Any, int], Any], pin_state: Callable[[FeedState], FeedState | None] | None = None
+) -> Callable[..., AsyncIterator[Any]]:
     """The real feed for each panel, cut after `limit` data items (the feed then stays
     open but is no longer pulled), each item passed through `pin(item, index)`;
     an item that `pin` turns into None is left out. States: "open" ones pass, the
@@ -38,7 +40,9 @@ def pinned_feeds(limit: int, pin: Callable[[Any, int], Any],
     def feeds(config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
         async def cut() -> AsyncIterator[Any]:
             taken = 0
-            async with contextlib.aclosing(kind_of(config.kind).open_feed({**config.options, **overrides}, batches)) as feed:
+            async with contextlib.aclosing(
+                kind_of(config.kind).open_feed({**config.options, **overrides}, batches)
+            ) as feed:
                 async for chunk in feed:
                     for item in chunk if isinstance(chunk, list) else [chunk]:  # batches or items
                         if isinstance(item, FeedState):
@@ -90,8 +94,9 @@ def test_notifications_panel(snap_compare, lab):
     def pin(item, index):
         return at(item, NOW - 47 * index)
 
-    config = PanelConfig("notifications", "Notifications",
-                         {"url": lab.url("/events?interval=0.01"), "last_event_id": "0"})
+    config = PanelConfig(
+        "notifications", "Notifications", {"url": lab.url("/events?interval=0.01"), "last_event_id": "0"}
+    )
     app = quiet(FeedviewApp([config], feeds=pinned_feeds(14, pin), clock=lambda: NOW))
 
     async def ready(pilot):
@@ -102,10 +107,10 @@ def test_notifications_panel(snap_compare, lab):
 
 
 def test_notification_detail(snap_compare, lab):
-    config = PanelConfig("notifications", "Notifications",
-                         {"url": lab.url("/events?interval=0.01"), "last_event_id": "0"})
-    app = quiet(FeedviewApp([config], feeds=pinned_feeds(3, lambda item, i: at(item, NOW - 90)),
-                            clock=lambda: NOW))
+    config = PanelConfig(
+        "notifications", "Notifications", {"url": lab.url("/events?interval=0.01"), "last_event_id": "0"}
+    )
+    app = quiet(FeedviewApp([config], feeds=pinned_feeds(3, lambda item, i: at(item, NOW - 90)), clock=lambda: NOW))
 
     async def ready(pilot):
         await wait_until(lambda: app.panels and "3 received" in app.panels[0]._detail.plain)
@@ -119,8 +124,9 @@ def test_repos_panel(snap_compare, lab):
     def pin(page, index):
         return replace(page, rate=replace(page.rate, reset=int(NOW) + 3600))
 
-    config = PanelConfig("repos", "octo-org", {"owner": "octo-org", "org": True, "base_url": lab.base_url,
-                                               "token": lab.config.token})
+    config = PanelConfig(
+        "repos", "octo-org", {"owner": "octo-org", "org": True, "base_url": lab.base_url, "token": lab.config.token}
+    )
     app = FeedviewApp([config], feeds=pinned_feeds(2, pin), clock=lambda: NOW)
 
     async def ready(pilot):
@@ -150,31 +156,37 @@ def test_health_panel(snap_compare, lab):
     app = FeedviewApp([config], feeds=pinned_feeds(len(checks) * per_check, pin), clock=lambda: NOW)
 
     async def ready(pilot):
-        await wait_until(lambda: app.panels and sum(len(r.latencies) for r in app.panels[0].view.checks.values())
-                         == len(checks) * per_check)
+        await wait_until(
+            lambda: (
+                app.panels
+                and sum(len(r.latencies) for r in app.panels[0].view.checks.values()) == len(checks) * per_check
+            )
+        )
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
 def test_github_notifications_panel(snap_compare, make_lab):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     lab = make_lab(extra={"notifications_poll_interval": 0.05, "notifications_new_every": 0})
 
     def pin(thread, index):
-        stamp = datetime.fromtimestamp(NOW - 300 * (index + 1), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.fromtimestamp(NOW - 300 * (index + 1), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return replace(thread, updated_at=stamp)
 
     config = PanelConfig("github-notifications", "Inbox", {"base_url": lab.base_url, "token": lab.config.token})
+
     def pin_state(state):  # the routine wait between polls, as if the next were 42 s away
         return dataclasses.replace(state, resume_at=NOW + 42) if state.phase == "idle" else None
 
     app = FeedviewApp([config], feeds=pinned_feeds(100, pin, pin_state), clock=lambda: NOW)  # 10 unread in all
 
     async def ready(pilot):
-        await wait_until(lambda: app.panels and len(app.panels[0].view.order) == 10
-                         and app.panels[0].state.resume_at == NOW + 42)
+        await wait_until(
+            lambda: app.panels and len(app.panels[0].view.order) == 10 and app.panels[0].state.resume_at == NOW + 42
+        )
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)

@@ -107,8 +107,13 @@ def _demo_arguments(demo: argparse.ArgumentParser) -> None:
 def _lab_arguments(lab: argparse.ArgumentParser) -> None:
     lab.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     lab.add_argument("--port", type=_port, default=8080, help="port to bind, 0 for any free one (default: 8080)")
-    lab.add_argument("--sse-interval", type=_seconds, default=2.0, metavar="S",
-                     help="seconds between generated notifications (default: 2)")
+    lab.add_argument(
+        "--sse-interval",
+        type=_seconds,
+        default=2.0,
+        metavar="S",
+        help="seconds between generated notifications (default: 2)",
+    )
     lab.add_argument("--latency-ms", type=float, default=0.0, metavar="MS", help="latency added to every request")
     lab.add_argument("--require-token", action="store_true", help="answer 401 to GitHub requests without the token")
     lab.add_argument("--token", default="lab-token", help="the token the lab accepts (default: lab-token)")
@@ -119,10 +124,22 @@ def _watch_arguments(watch: argparse.ArgumentParser) -> None:
     watch.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     watch.add_argument("--count", type=_positive_int, metavar="N", help="exit after N events")
     watch.add_argument("--last-event-id", metavar="ID", default="", help="resume after this event ID")
-    watch.add_argument("--header", "-H", type=_header, action="append", default=[], metavar="'NAME: VALUE'",
-                       help="send this header (repeatable); only ever to the stream's own origin")
-    watch.add_argument("--idle-timeout", type=_seconds, default=60.0, metavar="S",
-                       help="reconnect when no byte arrives for S seconds (default: 60)")
+    watch.add_argument(
+        "--header",
+        "-H",
+        type=_header,
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="send this header (repeatable); only ever to the stream's own origin",
+    )
+    watch.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="S",
+        help="reconnect when no byte arrives for S seconds (default: 60)",
+    )
 
 
 def _repos_arguments(repos: argparse.ArgumentParser) -> None:
@@ -134,28 +151,59 @@ def _repos_arguments(repos: argparse.ArgumentParser) -> None:
     _github_options(repos)
     repos.add_argument("--per-page", type=_positive_int, default=30, metavar="N", help="repos per page (max 100)")
     repos.add_argument("--limit", type=_positive_int, metavar="N", help="stop after N repos")
-    repos.add_argument("--sort", metavar="S", help="created, updated, pushed, full_name (search: stars, forks, updated)")
+    repos.add_argument(
+        "--sort", metavar="S", help="created, updated, pushed, full_name (search: stars, forks, updated)"
+    )
     repos.add_argument("--direction", choices=("asc", "desc"))
     repos.add_argument("--json", action="store_true", help="one repo per line on stdout")
 
 
 def _health_arguments(health: argparse.ArgumentParser) -> None:
     health.add_argument("urls", nargs="+", type=_http_url, metavar="URL", help="the health endpoints to check")
-    health.add_argument("--interval", type=_seconds, default=10.0, metavar="S", help="seconds between checks (default: 10)")
-    health.add_argument("--timeout", type=_seconds, default=5.0, metavar="S", help="seconds before a check fails (default: 5)")
-    health.add_argument("--count", type=_positive_int, metavar="N", help="with --json: exit after N samples of each URL")
+    health.add_argument(
+        "--interval", type=_seconds, default=10.0, metavar="S", help="seconds between checks (default: 10)"
+    )
+    health.add_argument(
+        "--timeout", type=_seconds, default=5.0, metavar="S", help="seconds before a check fails (default: 5)"
+    )
+    health.add_argument(
+        "--count", type=_positive_int, metavar="N", help="with --json: exit after N samples of each URL"
+    )
     health.add_argument("--json", action="store_true", help="one sample per line on stdout")
-    health.add_argument("--condition", "-c", type=_condition, action="append", dest="conditions", metavar="EXPR",
-                        help="pass only if EXPR holds, e.g. '[STATUS] == 200' (repeatable; replaces the default)")
-    health.add_argument("--header", "-H", type=_header, action="append", dest="headers", metavar="'NAME: VALUE'",
-                        help="send this header (repeatable)")
+    health.add_argument(
+        "--condition",
+        "-c",
+        type=_condition,
+        action="append",
+        dest="conditions",
+        metavar="EXPR",
+        help="pass only if EXPR holds, e.g. '[STATUS] == 200' (repeatable; replaces the default)",
+    )
+    health.add_argument(
+        "--header",
+        "-H",
+        type=_header,
+        action="append",
+        dest="headers",
+        metavar="'NAME: VALUE'",
+        help="send this header (repeatable)",
+    )
     health.add_argument("--method", choices=("GET", "HEAD"), help="HTTP method (default: GET)")
-    health.add_argument("--failures-to-trip", type=_positive_int, metavar="N",
-                        help="consecutive failures before a check reads unhealthy (default: 1)")
-    health.add_argument("--successes-to-recover", type=_positive_int, metavar="N",
-                        help="passes after the retry before it reads healthy again (default: 1)")
-    health.add_argument("--max-interval", type=_seconds, metavar="S",
-                        help="longest backoff after failures (default: 6 intervals)")
+    health.add_argument(
+        "--failures-to-trip",
+        type=_positive_int,
+        metavar="N",
+        help="consecutive failures before a check reads unhealthy (default: 1)",
+    )
+    health.add_argument(
+        "--successes-to-recover",
+        type=_positive_int,
+        metavar="N",
+        help="passes after the retry before it reads healthy again (default: 1)",
+    )
+    health.add_argument(
+        "--max-interval", type=_seconds, metavar="S", help="longest backoff after failures (default: 6 intervals)"
+    )
 
 
 def _notifications_arguments(notes: argparse.ArgumentParser) -> None:
@@ -194,11 +242,18 @@ def _command_in(argv: Sequence[str]) -> str | None:
 
 
 def _github_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", type=_http_url, metavar="URL",
-                        help="API base URL (default: https://api.github.com; GHES: https://HOST/api/v3)")
-    parser.add_argument("--token", metavar="T",
-                        help="token (default: $GH_TOKEN, $GITHUB_TOKEN, then `gh auth token`; for another host "
-                             "than github.com: $GH_ENTERPRISE_TOKEN, $GITHUB_ENTERPRISE_TOKEN, then gh's login for it)")
+    parser.add_argument(
+        "--base-url",
+        type=_http_url,
+        metavar="URL",
+        help="API base URL (default: https://api.github.com; GHES: https://HOST/api/v3)",
+    )
+    parser.add_argument(
+        "--token",
+        metavar="T",
+        help="token (default: $GH_TOKEN, $GITHUB_TOKEN, then `gh auth token`; for another host "
+        "than github.com: $GH_ENTERPRISE_TOKEN, $GITHUB_ENTERPRISE_TOKEN, then gh's login for it)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -225,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         gc.enable()
+        gc.unfreeze()  # (a caller that runs main() again, as benchmarks/soak.py does, freezes afresh)
 
 
 def _opens_app(command: str, args: argparse.Namespace) -> bool:

@@ -80,8 +80,14 @@ interval = 5
 
 _PANEL_KEYS = ("kind", "title", "history")  # the rest are the feed's options
 # msgspec's type names, as the error line says them
-_TYPE_WORDS = {"int": "a whole number", "float": "a number", "str": "a string", "bool": "true or false",
-               "object": "a table", "array": "a list"}
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "str": "a string",
+    "bool": "true or false",
+    "object": "a table",
+    "array": "a list",
+}
 
 
 def panel_from_table(table: dict[str, Any], where: str = "panel") -> PanelConfig:
@@ -187,7 +193,7 @@ def parse_config(text: str, path: Path) -> DashboardConfig:
         raise ConfigError(f"{path}: key 'theme': expected a theme name, got {theme!r}")
     layout = data.get("layout", "tabs")
     if layout not in ("tabs", "grid"):
-        raise ConfigError(f"{path}: key 'layout': expected \"tabs\" or \"grid\", got {layout!r}")
+        raise ConfigError(f'{path}: key \'layout\': expected "tabs" or "grid", got {layout!r}')
     tables = data.get("panel", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise ConfigError(f"{path}: key 'panel': write each panel as a [[panel]] table")

@@ -30,11 +30,19 @@ def demo_panels(lab: Lab) -> list[PanelConfig]:
 
     return [
         PanelConfig("notifications", "Notifications", {"url": lab.url("/events"), "last_event_id": "0"}),
-        PanelConfig("repos", f"{DEMO_ORG} repos", {"owner": DEMO_ORG, "org": True, "base_url": lab.base_url,
-                                                  "token": lab.config.token}),
-        PanelConfig("health", "Services", {
-            "checks": [{"url": lab.url(f"/health/{name}"), "name": name} for name in DEMO_SERVICES],
-            "interval": 2.0, "timeout": 2.0,
-        }),
+        PanelConfig(
+            "repos",
+            f"{DEMO_ORG} repos",
+            {"owner": DEMO_ORG, "org": True, "base_url": lab.base_url, "token": lab.config.token},
+        ),
+        PanelConfig(
+            "health",
+            "Services",
+            {
+                "checks": [{"url": lab.url(f"/health/{name}"), "name": name} for name in DEMO_SERVICES],
+                "interval": 2.0,
+                "timeout": 2.0,
+            },
+        ),
         PanelConfig("github-notifications", "GitHub inbox", {"base_url": lab.base_url, "token": lab.config.token}),
     ]

@@ -208,17 +208,19 @@ def _stream_name(options: Mapping[str, Any]) -> str:
     return segments[-1] if segments else (parts.hostname or "events")
 
 
-register(PanelKind(
-    name="notifications",
-    options=NotificationsOptions,
-    panel="feedview.ui.notifications:NotificationsPanel",
-    open_feed=_open_notifications,
-    default_title=_stream_name,
-    form_label="Notifications (SSE stream URL)",
-    form_placeholder="https://ntfy.sh/mytopic/sse",
-    from_form=lambda target: {"url": target},
-    can_pause=True,
-))
+register(
+    PanelKind(
+        name="notifications",
+        options=NotificationsOptions,
+        panel="feedview.ui.notifications:NotificationsPanel",
+        open_feed=_open_notifications,
+        default_title=_stream_name,
+        form_label="Notifications (SSE stream URL)",
+        form_placeholder="https://ntfy.sh/mytopic/sse",
+        from_form=lambda target: {"url": target},
+        can_pause=True,
+    )
+)
 
 
 # repos ---------------------------------------------------------------------------------------
@@ -270,17 +272,19 @@ def _repos_check(options: Mapping[str, Any]) -> str | None:
     return None
 
 
-register(PanelKind(
-    name="repos",
-    options=ReposOptions,
-    panel="feedview.ui.repos:ReposPanel",
-    open_feed=_open_repos,
-    default_title=_repos_title,
-    form_label="Repos (GitHub owner)",
-    form_placeholder="textualize   (or org:NAME, search:QUERY, mine)",
-    from_form=_repos_from_form,
-    check=_repos_check,
-))
+register(
+    PanelKind(
+        name="repos",
+        options=ReposOptions,
+        panel="feedview.ui.repos:ReposPanel",
+        open_feed=_open_repos,
+        default_title=_repos_title,
+        form_label="Repos (GitHub owner)",
+        form_placeholder="textualize   (or org:NAME, search:QUERY, mine)",
+        from_form=_repos_from_form,
+        check=_repos_check,
+    )
+)
 
 
 # health --------------------------------------------------------------------------------------
@@ -315,17 +319,19 @@ def _health_check(options: Mapping[str, Any]) -> str | None:
     return None
 
 
-register(PanelKind(
-    name="health",
-    options=HealthOptions,
-    panel="feedview.ui.health:HealthPanel",
-    open_feed=_open_health,
-    default_title=_health_title,
-    form_label="Health (URLs, space-separated)",
-    form_placeholder="https://api.example.com/health https://example.com/",
-    from_form=lambda target: {"urls": target.split()},
-    check=_health_check,
-))
+register(
+    PanelKind(
+        name="health",
+        options=HealthOptions,
+        panel="feedview.ui.health:HealthPanel",
+        open_feed=_open_health,
+        default_title=_health_title,
+        form_label="Health (URLs, space-separated)",
+        form_placeholder="https://api.example.com/health https://example.com/",
+        from_form=lambda target: {"urls": target.split()},
+        check=_health_check,
+    )
+)
 
 
 # GitHub notifications ------------------------------------------------------------------------
@@ -349,16 +355,18 @@ def _github_notifications_from_form(target: str) -> dict[str, Any]:
     return table
 
 
-register(PanelKind(
-    name="github-notifications",
-    options=GitHubNotificationsOptions,
-    panel="feedview.ui.github_notifications:GitHubNotificationsPanel",
-    open_feed=_open_github_notifications,
-    default_title=lambda o: f"notifications: {o['repo']}" if o.get("repo") else "GitHub notifications",
-    form_label="GitHub notifications (optional OWNER/REPO, participating, all)",
-    form_placeholder="octo-org/app participating   (all optional; empty: all your unread threads)",
-    from_form=_github_notifications_from_form,
-))
+register(
+    PanelKind(
+        name="github-notifications",
+        options=GitHubNotificationsOptions,
+        panel="feedview.ui.github_notifications:GitHubNotificationsPanel",
+        open_feed=_open_github_notifications,
+        default_title=lambda o: f"notifications: {o['repo']}" if o.get("repo") else "GitHub notifications",
+        form_label="GitHub notifications (optional OWNER/REPO, participating, all)",
+        form_placeholder="octo-org/app participating   (all optional; empty: all your unread threads)",
+        from_form=_github_notifications_from_form,
+    )
+)
 
 
 async def github_request_options(options: dict[str, Any]) -> dict[str, Any]:

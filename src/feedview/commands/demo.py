@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 
 def run(args) -> int:
     if args.no_ui:
@@ -21,8 +23,6 @@ def _lab_only() -> int:
         for panel in demo_panels(lab):
             where = panel.options.get("url") or [c["url"] for c in panel.options.get("checks", [])] or lab.base_url
             print(f"  {panel.kind:<14} {where}")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
     return 0

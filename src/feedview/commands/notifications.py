@@ -23,8 +23,11 @@ def run(args) -> int:
         print(f"{PROG}: error: --base-url: {problem}", file=sys.stderr)
         return 2
     options: dict[str, Any] = {
-        "base_url": base_url, "token": resolve_token(args.token, base_url),
-        "all": args.all, "participating": args.participating, "repo": args.repo,
+        "base_url": base_url,
+        "token": resolve_token(args.token, base_url),
+        "all": args.all,
+        "participating": args.participating,
+        "repo": args.repo,
     }
     if not args.json:
         from ..config import PanelConfig

@@ -27,9 +27,15 @@ def run(args) -> int:
         return 2
     per_page = min(args.per_page, args.limit) if args.limit else args.per_page
     options: dict[str, Any] = {
-        "owner": args.owner, "org": args.org, "mine": args.mine, "search": args.search,
-        "base_url": base_url, "token": resolve_token(args.token, base_url), "per_page": per_page,
-        "sort": args.sort, "direction": args.direction,
+        "owner": args.owner,
+        "org": args.org,
+        "mine": args.mine,
+        "search": args.search,
+        "base_url": base_url,
+        "token": resolve_token(args.token, base_url),
+        "per_page": per_page,
+        "sort": args.sort,
+        "direction": args.direction,
     }
     if not args.json:
         from ..config import PanelConfig

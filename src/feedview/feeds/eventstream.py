@@ -78,7 +78,7 @@ class EventStreamDecoder:
     the cap holds for an event of a million empty `data:` lines too).
     """
 
-    __slots__ = ("_max", "last_event_id", "retry", "_id", "_type", "_data", "_size", "_tail", "_skip_lf", "_at_start")
+    __slots__ = ("_at_start", "_data", "_id", "_max", "_size", "_skip_lf", "_tail", "_type", "last_event_id", "retry")
 
     def __init__(self, last_event_id: str = "", max_size: int = DEFAULT_MAX_SIZE) -> None:
         self._max = max_size

@@ -34,8 +34,17 @@ from .limits import parse_int
 from .state import FeedState
 
 __all__ = [
-    "DEFAULT_BASE_URL", "UNAUTHENTICATED_NOTE", "EtagCache", "GitHubError", "RateLimit", "Repo", "RepoItem",
-    "RepoPage", "SEARCH_CAP", "repo_pages", "resolve_token",
+    "DEFAULT_BASE_URL",
+    "SEARCH_CAP",
+    "UNAUTHENTICATED_NOTE",
+    "EtagCache",
+    "GitHubError",
+    "RateLimit",
+    "Repo",
+    "RepoItem",
+    "RepoPage",
+    "repo_pages",
+    "resolve_token",
 ]
 
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,99})\Z")  # GHES allows _ and . from LDAP/SAML
@@ -132,8 +141,16 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _endpoint(owner: str | None, org: bool, mine: bool, search: str | None, token: str | None, per_page: int,
-              sort: str | None, direction: str | None) -> tuple[str, dict[str, Any]]:
+def _endpoint(
+    owner: str | None,
+    org: bool,
+    mine: bool,
+    search: str | None,
+    token: str | None,
+    per_page: int,
+    sort: str | None,
+    direction: str | None,
+) -> tuple[str, dict[str, Any]]:
     if not 1 <= per_page <= 100:
         raise GitHubError(f"per_page must be from 1 to 100 (GitHub's maximum), got {per_page}")
     if direction not in (None, "asc", "desc"):
@@ -174,17 +191,37 @@ def _repo_page(page: Page, search: bool) -> RepoPage:
             notes.append(f"GitHub shows only the first {SEARCH_CAP:,} of {total:,} results")
         if incomplete:
             notes.append("GitHub's search timed out: these results may be incomplete")
-    return RepoPage(number=page.number, repos=repos, has_next=page.has_next, last_page=page.last_page,
-                    rate=page.rate, total_count=total, incomplete_results=bool(incomplete),
-                    capped=total is not None and total > SEARCH_CAP, from_cache=page.from_cache,
-                    notes=tuple(notes), url=page.url, etag=page.etag)
+    return RepoPage(
+        number=page.number,
+        repos=repos,
+        has_next=page.has_next,
+        last_page=page.last_page,
+        rate=page.rate,
+        total_count=total,
+        incomplete_results=bool(incomplete),
+        capped=total is not None and total > SEARCH_CAP,
+        from_cache=page.from_cache,
+        notes=tuple(notes),
+        url=page.url,
+        etag=page.etag,
+    )
 
 
-async def repo_pages(*, owner: str | None = None, org: bool = False, mine: bool = False, search: str | None = None,
-                     base_url: str = DEFAULT_BASE_URL, token: str | None = None, per_page: int = 30,
-                     sort: str | None = None, direction: str | None = None,
-                     client: httpx.AsyncClient | None = None, cache: EtagCache | None = None,
-                     **tuning: Any) -> AsyncGenerator[RepoPage | FeedState]:
+async def repo_pages(
+    *,
+    owner: str | None = None,
+    org: bool = False,
+    mine: bool = False,
+    search: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    token: str | None = None,
+    per_page: int = 30,
+    sort: str | None = None,
+    direction: str | None = None,
+    client: httpx.AsyncClient | None = None,
+    cache: EtagCache | None = None,
+    **tuning: Any,
+) -> AsyncGenerator[RepoPage | FeedState]:
     """Pages of repositories, each requested when the consumer asks for it.
 
     Yields FeedStates while waiting or retrying; a final error (bad options included, before
@@ -198,10 +235,20 @@ async def repo_pages(*, owner: str | None = None, org: bool = False, mine: bool 
             yield item
 
 
-async def _repo_pages(owner: str | None, org: bool, mine: bool, search: str | None, base_url: str,
-                      token: str | None, per_page: int, sort: str | None, direction: str | None,
-                      client: httpx.AsyncClient | None, cache: EtagCache | None,
-                      tuning: dict[str, Any]) -> AsyncGenerator[RepoPage | FeedState]:
+async def _repo_pages(
+    owner: str | None,
+    org: bool,
+    mine: bool,
+    search: str | None,
+    base_url: str,
+    token: str | None,
+    per_page: int,
+    sort: str | None,
+    direction: str | None,
+    client: httpx.AsyncClient | None,
+    cache: EtagCache | None,
+    tuning: dict[str, Any],
+) -> AsyncGenerator[RepoPage | FeedState]:
     path, params = _endpoint(owner, org, mine, search, token, per_page, sort, direction)
     github = GitHubClient(base_url, token, client, GitHubTuning(**tuning))
     try:

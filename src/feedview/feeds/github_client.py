@@ -37,7 +37,7 @@ UNAUTHENTICATED_NOTE = "no token: GitHub allows 60 requests an hour"
 API_VERSION = "2022-11-28"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # a page of 100 repos is ~0.5 MB: twenty times that is no answer GitHub gives
 MAX_ERROR_BODY_BYTES = 64 * 1024  # an error's message and details; the rest is not read
-MAX_REDIRECTS = 5
+MAX_REDIRECTS = 3  # an API moves a resource once (a renamed repo); a longer chain is a server at fault
 MAX_COUNT = 2**53 - 1  # the largest count shown or printed (exact in every JSON reader, jq included)
 _MAX_RESET = 10**13  # x-ratelimit-reset: epoch seconds, or milliseconds in some recordings
 
@@ -118,8 +118,9 @@ class _Answer:
     authenticated: bool
 
 
-def resolve_token(explicit: str | None = None, base_url: str = DEFAULT_BASE_URL,
-                  environ: Mapping[str, str] | None = None) -> str | None:
+def resolve_token(
+    explicit: str | None = None, base_url: str = DEFAULT_BASE_URL, environ: Mapping[str, str] | None = None
+) -> str | None:
     """The token to use, as gh finds it: --token, then the environment, then `gh auth token`.
 
     GH_TOKEN / GITHUB_TOKEN belong to github.com; for another host (GitHub Enterprise
@@ -146,8 +147,9 @@ def _gh_auth_token(hostname: str) -> str | None:
     if gh is None:
         return None
     try:
-        done = subprocess.run([gh, "auth", "token", "--hostname", hostname],
-                              capture_output=True, text=True, timeout=10, check=False)
+        done = subprocess.run(
+            [gh, "auth", "token", "--hostname", hostname], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     token = done.stdout.strip()
@@ -180,8 +182,13 @@ def origin_of(url: str | httpx.URL) -> tuple[str, str, int | None]:
 class GitHubClient:
     """One base URL, one token, one httpx client (ours, or the caller's, left open)."""
 
-    def __init__(self, base_url: str = DEFAULT_BASE_URL, token: str | None = None,
-                 http: httpx.AsyncClient | None = None, tuning: GitHubTuning | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        token: str | None = None,
+        http: httpx.AsyncClient | None = None,
+        tuning: GitHubTuning | None = None,
+    ) -> None:
         """Raises GitHubError when base_url cannot be an API root."""
         self.token = token or None
         problem = base_url_problem(base_url)
@@ -252,8 +259,9 @@ class GitHubClient:
         wait = self._bounded(backoff(tuning.backoff_s, failures, tuning.max_backoff_s))
         return self._state("retrying", f"{problem}; retry {failures} of {tuning.max_retries}", wait, failures)
 
-    async def send(self, method: str, url: str, *,
-                   headers: Mapping[str, str] | None = None) -> AsyncGenerator[FeedState | GitHubResponse]:
+    async def send(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None
+    ) -> AsyncGenerator[FeedState | GitHubResponse]:
         """Yield a FeedState for every wait and retry, then exactly one GitHubResponse.
 
         Raises GitHubError when GitHub says no for good or the retries run out (a feed
@@ -279,8 +287,11 @@ class GitHubClient:
                     data = loads_json(answer.body) if answer.status != 304 and answer.body.strip() else None
                 except NotJson as exc:
                     failures += 1
-                    state = self._retry(failures, f"GitHub sent a response that is not JSON ({shown_path(url)}: {exc})",
-                                        status=answer.status)
+                    state = self._retry(
+                        failures,
+                        f"GitHub sent a response that is not JSON ({shown_path(url)}: {exc})",
+                        status=answer.status,
+                    )
                     yield state
                     await wait_out(state)
                     continue
@@ -295,8 +306,13 @@ class GitHubClient:
                 if is_secondary:
                     secondary += 1
                     if secondary > tuning.secondary_tries:
-                        raise GitHubError(self._scrub(f"GitHub's secondary rate limit still applies after "
-                                                      f"{tuning.secondary_tries} waits: {message}"), answer.status)
+                        raise GitHubError(
+                            self._scrub(
+                                f"GitHub's secondary rate limit still applies after "
+                                f"{tuning.secondary_tries} waits: {message}"
+                            ),
+                            answer.status,
+                        )
                 if not answer.authenticated:
                     why += f" ({UNAUTHENTICATED_NOTE}; a token raises it to 5,000)"
                 yield self._state("waiting", why, wait, secondary if is_secondary else limited)
@@ -305,13 +321,18 @@ class GitHubClient:
             if answer.status >= 500:
                 failures += 1
                 problem = f"GitHub answered {answer.status}"
-                state = self._retry(failures, problem, status=answer.status,
-                                    final=f"{problem} {failures} times for {shown_path(url)}: {message}")
+                state = self._retry(
+                    failures,
+                    problem,
+                    status=answer.status,
+                    final=f"{problem} {failures} times for {shown_path(url)}: {message}",
+                )
                 yield state
                 await wait_out(state)
                 continue
-            raise GitHubError(self._scrub(_final_message(answer.status, url, message, answer.authenticated)),
-                              answer.status)
+            raise GitHubError(
+                self._scrub(_final_message(answer.status, url, message, answer.authenticated)), answer.status
+            )
 
     async def _exchange(self, method: str, url: str, extra: Mapping[str, str] | None) -> _Answer:
         """One request, its redirects followed by hand (the token only to its origin, no
@@ -329,19 +350,27 @@ class GitHubClient:
                         body = await _body(response)
                     finally:
                         await response.aclose()
-                    return _Answer(response.status_code, url, response.headers, body, response.reason_phrase,
-                                   "Authorization" in headers)
+                    return _Answer(
+                        response.status_code,
+                        url,
+                        response.headers,
+                        body,
+                        response.reason_phrase,
+                        "Authorization" in headers,
+                    )
         except TimeoutError:
-            raise _Failed(f"GitHub did not finish answering {shown_path(url)} within "
-                          f"{_human(self.tuning.deadline_s)}") from None
+            raise _Failed(
+                f"GitHub did not finish answering {shown_path(url)} within {_human(self.tuning.deadline_s)}"
+            ) from None
         except httpx.HTTPError as exc:
             raise _Failed(f"cannot reach {one_line(httpx.URL(url).host, 80)}: {_describe(exc)}") from None
         except BodyError as exc:
             raise _Failed(f"GitHub's answer to {shown_path(url)} could not be read: {exc}") from None
         raise GitHubError(f"GitHub redirected more than {MAX_REDIRECTS} times, last to {shown_path(url)}")
 
-    def _rate_limit_wait(self, answer: _Answer, rate: RateLimit, secondary: int,
-                         limited: int) -> tuple[float, str, bool] | None:
+    def _rate_limit_wait(
+        self, answer: _Answer, rate: RateLimit, secondary: int, limited: int
+    ) -> tuple[float, str, bool] | None:
         """(seconds, reason, secondary?) when the answer is a rate limit, as GitHub documents it.
 
         A limit met again after `limited` waits for it (a reset already past, Retry-After: 0)
@@ -354,8 +383,11 @@ class GitHubClient:
         again = backoff(tuning.backoff_s, limited, tuning.max_backoff_s) if limited else 0.0
         retry_after = parse_seconds(answer.headers.get("retry-after"), high=MAX_WAIT_S)
         if retry_after is not None:
-            return (self._bounded(max(retry_after, again)), f"GitHub asked to wait {_human(retry_after)} (Retry-After)",
-                    False)
+            return (
+                self._bounded(max(retry_after, again)),
+                f"GitHub asked to wait {_human(retry_after)} (Retry-After)",
+                False,
+            )
         if rate.remaining == 0 and rate.reset is not None:
             until_reset = clamp(rate.reset - time.time(), 0.0, MAX_WAIT_S) + tuning.reset_slack_s
             used = f"all {rate.limit} requests" if rate.limit else "every request"
@@ -383,8 +415,9 @@ async def _body(response: httpx.Response) -> bytes:
 T = TypeVar("T")
 
 
-async def errors_in_band(items: AsyncGenerator[T], *, secrets: Iterable[str | None] = (),
-                         explain: Callable[[GitHubError], str] | None = None) -> AsyncGenerator[T | FeedState]:
+async def errors_in_band(
+    items: AsyncGenerator[T], *, secrets: Iterable[str | None] = (), explain: Callable[[GitHubError], str] | None = None
+) -> AsyncGenerator[T | FeedState]:
     """A GitHub feed's items with its end made plain: a final error becomes FeedState("error",
     one line) as the last item, never an exception (cancellation and closing pass through).
 
@@ -398,7 +431,7 @@ async def errors_in_band(items: AsyncGenerator[T], *, secrets: Iterable[str | No
                 yield item
     except GitHubError as exc:
         yield FeedState("error", one_line(redact(explain(exc) if explain else str(exc), secrets), 400))
-    except Exception as exc:  # a feed ends with a state, never a traceback
+    except Exception as exc:  # a feed ends with a state, never a traceback  # noqa: BLE001
         reason = f"unexpected error ({type(exc).__name__}): {exc}"
         yield FeedState("error", one_line(redact(reason, secrets), 400))
 

@@ -32,16 +32,20 @@ from .github_client import (
     mapping,
 )
 from .github_pages import Page, canonical_url, follow_pages, next_link
-from .limits import clamp, parse_seconds
+from .limits import MIN_RECONNECT_S, clamp, parse_seconds
 from .state import FeedState
 
+MAX_PAGES_PER_POLL = 10  # 500 threads, newest first: a server with endless pages cannot hold a poll
+PAGE_PAUSE_S = 1.2 * MIN_RECONNECT_S  # between a poll's pages: fewer than 4 requests a second
 DEFAULT_POLL_INTERVAL_S = 60.0  # GitHub's usual X-Poll-Interval, when a response lacks it (or it is no number)
 # X-Poll-Interval is obeyed up to an hour (and from GitHubTuning.min_poll_interval_s, 10 s): at least
 # one poll an hour, however busy a server says it is.
 MAX_POLL_INTERVAL_S = 3600.0
 MAX_PER_PAGE = 50
-SCOPE_HINT = ("notifications need a classic token (or gh's login) with the notifications or repo scope; "
-              "fine-grained tokens cannot read them")
+SCOPE_HINT = (
+    "notifications need a classic token (or gh's login) with the notifications or repo scope; "
+    "fine-grained tokens cannot read them"
+)
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\Z")
 # API subject path -> web path: issues/1 stays, pulls/2 -> pull/2, commits/SHA -> commit/SHA
 _WEB_PATHS = (("issues/", "issues/"), ("pulls/", "pull/"), ("commits/", "commit/"), ("releases/", "releases"))
@@ -107,10 +111,10 @@ def html_url(subject: Mapping[str, Any], repository: Mapping[str, Any]) -> str |
     api = _str(subject.get("url"))
     if api is None or repo_api is None or not api.startswith(repo_api + "/"):
         return repo_html
-    rest = api[len(repo_api) + 1:]
+    rest = api[len(repo_api) + 1 :]
     for api_prefix, web_prefix in _WEB_PATHS:
         if rest.startswith(api_prefix):
-            web = f"{repo_html}/{web_prefix}{rest[len(api_prefix):] if web_prefix.endswith('/') else ''}"
+            web = f"{repo_html}/{web_prefix}{rest[len(api_prefix) :] if web_prefix.endswith('/') else ''}"
             comment = _str(subject.get("latest_comment_url")) or ""
             match = re.search(r"/issues/comments/(\d+)\Z", comment)
             if match and kind in ("Issue", "PullRequest"):
@@ -145,10 +149,17 @@ def _poll_interval(response: GitHubResponse, floor: float) -> tuple[float, str]:
     return seconds, f"GitHub asks for {seconds:g} s between checks"
 
 
-async def notification_threads(*, base_url: str = DEFAULT_BASE_URL, token: str | None = None, all: bool = False,
-                               participating: bool = False, repo: str | None = None, per_page: int = MAX_PER_PAGE,
-                               client: httpx.AsyncClient | None = None,
-                               **tuning: Any) -> AsyncGenerator[NotificationThread | FeedState]:
+async def notification_threads(
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    token: str | None = None,
+    all: bool = False,
+    participating: bool = False,
+    repo: str | None = None,
+    per_page: int = MAX_PER_PAGE,
+    client: httpx.AsyncClient | None = None,
+    **tuning: Any,
+) -> AsyncGenerator[NotificationThread | FeedState]:
     """Threads as they arrive or change, forever (until closed), with FeedState("idle") between polls.
 
     `all`: read threads too (GitHub's default is unread only); `participating`: only threads you take
@@ -164,17 +175,24 @@ async def notification_threads(*, base_url: str = DEFAULT_BASE_URL, token: str |
             yield item
 
 
-async def _poll(base_url: str, token: str | None, all: bool, participating: bool, repo: str | None, per_page: int,
-                client: httpx.AsyncClient | None,
-                tuning: dict[str, Any]) -> AsyncGenerator[NotificationThread | FeedState]:
+async def _poll(
+    base_url: str,
+    token: str | None,
+    all: bool,
+    participating: bool,
+    repo: str | None,
+    per_page: int,
+    client: httpx.AsyncClient | None,
+    tuning: dict[str, Any],
+) -> AsyncGenerator[NotificationThread | FeedState]:
     path = _endpoint(repo)
     if token is None:
-        raise GitHubError(f"notifications need a token: pass --token, set GH_TOKEN or run `gh auth login`; "
-                          f"{SCOPE_HINT}")
+        raise GitHubError(
+            f"notifications need a token: pass --token, set GH_TOKEN or run `gh auth login`; {SCOPE_HINT}"
+        )
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise GitHubError(f"per_page must be from 1 to {MAX_PER_PAGE} for notifications, got {per_page}")
-    params = {"all": "true" if all else None, "participating": "true" if participating else None,
-              "per_page": per_page}
+    params = {"all": "true" if all else None, "participating": "true" if participating else None, "per_page": per_page}
     github = GitHubClient(base_url, token, client, GitHubTuning(**tuning))
     seen: dict[str, str] = {}  # thread id -> the updated_at last yielded
     last_modified: str | None = None
@@ -197,15 +215,19 @@ async def _poll(base_url: str, token: str | None, all: bool, participating: bool
                     async for thread in fresh:
                         yield thread
             resume_at = time.time() + interval
-            yield FeedState("idle", f"up to date; next check at {time.strftime('%H:%M:%S', time.localtime(resume_at))} "
-                            f"({why})", resume_at=resume_at)
+            yield FeedState(
+                "idle",
+                f"up to date; next check at {time.strftime('%H:%M:%S', time.localtime(resume_at))} ({why})",
+                resume_at=resume_at,
+            )
             await asyncio.sleep(interval)
     finally:
         await github.aclose()
 
 
-async def _threads_of(github: GitHubClient, response: GitHubResponse,
-                      seen: dict[str, str]) -> AsyncGenerator[NotificationThread | FeedState]:
+async def _threads_of(
+    github: GitHubClient, response: GitHubResponse, seen: dict[str, str]
+) -> AsyncGenerator[NotificationThread | FeedState]:
     """The new and changed threads of one poll: its first page, then the Link pages after it."""
     items = response.data if isinstance(response.data, list) else []
     for thread in _fresh(items, seen):
@@ -213,11 +235,17 @@ async def _threads_of(github: GitHubClient, response: GitHubResponse,
     next_url, _, _ = next_link(response.headers.get("link"), response.url, {canonical_url(response.url)})
     if next_url is None:
         return
+    pages_read = 1
+    await asyncio.sleep(PAGE_PAUSE_S)  # a background poll: no one waits on its pages
     async with aclosing(follow_pages(github, next_url)) as pages:
         async for page in pages:
             if isinstance(page, Page):
                 for thread in _fresh(page.items, seen):
                     yield thread
+                pages_read += 1
+                if pages_read >= MAX_PAGES_PER_POLL:
+                    return  # the newest threads come first: older pages wait for a quieter inbox
+                await asyncio.sleep(PAGE_PAUSE_S)
             elif not page.final:  # a Link header that ends the walk early ends this poll's pages
                 yield page
 
@@ -234,8 +262,14 @@ def _fresh(items: Any, seen: dict[str, str]) -> list[NotificationThread]:
     return fresh
 
 
-async def mark_thread_read(thread_id: str, *, base_url: str = DEFAULT_BASE_URL, token: str | None = None,
-                           client: httpx.AsyncClient | None = None, **tuning: Any) -> None:
+async def mark_thread_read(
+    thread_id: str,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    token: str | None = None,
+    client: httpx.AsyncClient | None = None,
+    **tuning: Any,
+) -> None:
     """PATCH /notifications/threads/{id}; raises GitHubError (saying why) when GitHub refuses."""
     if token is None:
         raise GitHubError(f"marking a thread read needs a token; {SCOPE_HINT}")

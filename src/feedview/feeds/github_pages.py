@@ -97,8 +97,11 @@ def _page_param(url: str) -> int | None:
 
 def canonical_url(url: str) -> str:
     parsed = httpx.URL(url)
-    return str(parsed.copy_with(query=None, fragment=None)) + "?" + "&".join(sorted(
-        f"{k}={v}" for k, v in parsed.params.multi_items()))
+    return (
+        str(parsed.copy_with(query=None, fragment=None))
+        + "?"
+        + "&".join(sorted(f"{k}={v}" for k, v in parsed.params.multi_items()))
+    )
 
 
 def next_link(link: str | None, current: str, seen: set[str]) -> tuple[str | None, int | None, str | None]:
@@ -122,9 +125,14 @@ def next_link(link: str | None, current: str, seen: set[str]) -> tuple[str | Non
     return str(target), last, None
 
 
-async def walk_pages(client: GitHubClient, path_or_url: str, params: Mapping[str, Any] | None = None, *,
-                     items_key: str | None = None, cache: EtagCache | None = None,
-                     ) -> AsyncGenerator[Page | FeedState]:
+async def walk_pages(
+    client: GitHubClient,
+    path_or_url: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    items_key: str | None = None,
+    cache: EtagCache | None = None,
+) -> AsyncGenerator[Page | FeedState]:
     """Pages of a GitHub list endpoint; each request waits until the consumer asks for its page.
 
     Yields a FeedState for each wait or retry, FeedState("closed") when a malformed or
@@ -137,9 +145,14 @@ async def walk_pages(client: GitHubClient, path_or_url: str, params: Mapping[str
             yield item
 
 
-async def follow_pages(client: GitHubClient, path_or_url: str, params: Mapping[str, Any] | None = None, *,
-                       items_key: str | None = None, cache: EtagCache | None = None,
-                       ) -> AsyncGenerator[Page | FeedState]:
+async def follow_pages(
+    client: GitHubClient,
+    path_or_url: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    items_key: str | None = None,
+    cache: EtagCache | None = None,
+) -> AsyncGenerator[Page | FeedState]:
     """walk_pages for a caller that reports final errors itself: raises GitHubError (whose
     status it may explain) instead of ending with FeedState("error")."""
     url: str | None = client.url(path_or_url, params)
@@ -167,9 +180,18 @@ async def follow_pages(client: GitHubClient, path_or_url: str, params: Mapping[s
         else:
             next_url, last, stop = next_link(response.headers.get("link"), response.url, seen)
             items = _items(response.data, items_key, url)
-            page = Page(number=_page_param(url) or position, items=items, has_next=next_url is not None,
-                        last_page=last, rate=response.rate, url=url, etag=echoable(response.headers.get("etag")),
-                        data=response.data, notes=notes, next_url=next_url)
+            page = Page(
+                number=_page_param(url) or position,
+                items=items,
+                has_next=next_url is not None,
+                last_page=last,
+                rate=response.rate,
+                url=url,
+                etag=echoable(response.headers.get("etag")),
+                data=response.data,
+                notes=notes,
+                next_url=next_url,
+            )
             if cache is not None:
                 cache.put(page)
         yield page

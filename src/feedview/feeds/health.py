@@ -277,7 +277,7 @@ async def _run_check(
             started_mono, started = loop.time(), time.time()
             try:
                 outcome = await _probe(client, plan)
-            except Exception as exc:  # a bug in reading this answer: a failed sample, and the next run as usual
+            except Exception as exc:  # a bug in reading this answer: a failed sample, and the next run as usual  # noqa: BLE001
                 reason = _clean(f"internal error: {_describe(exc)}", plan.secrets)
                 outcome = _Outcome("unhealthy", None, None, "other", reason)
             ok = outcome.verdict != "unhealthy"
@@ -311,7 +311,7 @@ async def _run_check(
                     interval=check.interval,
                 )
             )
-    except Exception as exc:  # a bug in the check's own machinery: this check stops, the others go on
+    except Exception as exc:  # a bug in the check's own machinery: this check stops, the others go on  # noqa: BLE001
         samples.put_nowait(_Stopped(index, _clean(_describe(exc)) or ""))
 
 
@@ -346,7 +346,7 @@ async def _probe(client: httpx.AsyncClient, plan: _Plan) -> _Outcome:
         async with asyncio.timeout(check.timeout):
             async with client.stream(check.method, check.url, headers=plan.headers, timeout=check.timeout) as response:
                 raw = await read_body(response, BODY_LIMIT, truncate=True)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         kind, reason = _classify(exc, check)
         return _Outcome("unhealthy", None, None, kind, _clean(reason, plan.secrets))
     status_code = int(clamp(response.status_code, 0, 999))

@@ -47,8 +47,9 @@ def clamp(value: float, low: float, high: float) -> float:
     return min(max(value, low), high) if value == value else low
 
 
-def backoff(base: float, failures: int, cap: float, *, jitter: float = 0.0, floor: float = 0.0,
-            rng: random.Random | None = None) -> float:
+def backoff(
+    base: float, failures: int, cap: float, *, jitter: float = 0.0, floor: float = 0.0, rng: random.Random | None = None
+) -> float:
     """The wait after `failures` consecutive failures: base, 2 base, 4 base ... up to cap,
     less up to `jitter` of it at random, never below floor. Safe for any number of failures."""
     cap = max(cap, base, floor)

@@ -92,7 +92,7 @@ class Notification:
     view wants it). The feed makes thousands a second, without __init__.
     """
 
-    __slots__ = ("ntfy", "event", "_raw")
+    __slots__ = ("_raw", "event", "ntfy")
 
     ntfy: NtfyMessage
     event: SseEvent
@@ -167,7 +167,7 @@ class SeenIds:
     far become the set a replay is checked against.
     """
 
-    __slots__ = ("recent", "before_resume")
+    __slots__ = ("before_resume", "recent")
 
     def __init__(self, limit: int) -> None:
         self.recent: deque[str] = deque(maxlen=limit)

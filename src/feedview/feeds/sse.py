@@ -118,7 +118,7 @@ async def sse_batches(
     except Final as final:
         yield [_state("error", final.reason, secrets)]
         return
-    except Exception as exc:  # an unknown option, proxy settings httpx refuses...
+    except Exception as exc:  # an unknown option, proxy settings httpx refuses...  # noqa: BLE001
         yield [_state("error", f"cannot start: {describe(exc)}", secrets)]
         return
     seen = SeenIds(opts.remembered_ids)
@@ -173,7 +173,7 @@ async def sse_batches(
                 reason, not_before = retry.reason, retry.not_before
             except httpx.ReadTimeout:
                 reason, not_before = f"no data for {idle_timeout:g}s", 0.0
-            except Exception as exc:  # the network's failures are retried; anything else (a bug) is final
+            except Exception as exc:  # the network's failures are retried; anything else (a bug) is final  # noqa: BLE001
                 if not is_transient(exc):
                     yield [_state("error", f"unexpected error: {describe(exc)}", secrets)]
                     return

@@ -85,8 +85,9 @@ class _Inflater:
         return self._z.eof
 
 
-async def decoded_chunks(response: httpx.Response, *, max_chunk: int = DEFAULT_MAX_CHUNK,
-                         whole: bool = False) -> AsyncIterator[bytes]:
+async def decoded_chunks(
+    response: httpx.Response, *, max_chunk: int = DEFAULT_MAX_CHUNK, whole: bool = False
+) -> AsyncIterator[bytes]:
     """The response body as it arrives, its content coding undone, in pieces of at most
     `max_chunk` bytes (however small the compressed input). Raises BodyError for a coding
     other than one gzip or deflate, or a corrupt body, and with `whole` for a compressed body

@@ -26,13 +26,15 @@ def endpoints() -> list[tuple[str, str]]:
 
 def build_app(config: LabConfig, state: LabState):
     async def index(request: Request) -> JSONResponse:
-        return JSONResponse({
-            "name": "feedview lab",
-            "endpoints": [{"path": p, "what": w} for p, w in endpoints()],
-            "knobs": [{"knob": k, "endpoints": e, "what": w} for k, e, w in KNOBS],
-            "faults": FAULTS,
-            "cycles": CYCLES,
-        })
+        return JSONResponse(
+            {
+                "name": "feedview lab",
+                "endpoints": [{"path": p, "what": w} for p, w in endpoints()],
+                "knobs": [{"knob": k, "endpoints": e, "what": w} for k, e, w in KNOBS],
+                "faults": FAULTS,
+                "cycles": CYCLES,
+            }
+        )
 
     route_list = [Route("/", index)]
     for module in MODULES:

@@ -41,12 +41,18 @@ from .state import LabConfig, LabState
 
 # (path, what it is) for `feedview lab` and the index page
 ENDPOINTS: list[tuple[str, str]] = [
-    ("/events", "SSE notifications; knobs: interval=S retry=MS cut_after=N cut_mid=1 "
-                "stall_stream=1 malformed=1 bad_json=1 gone_after=N retry_digits=N close_after=N "
-                "data_lines=N blank_lines=N"),
+    (
+        "/events",
+        "SSE notifications; knobs: interval=S retry=MS cut_after=N cut_mid=1 "
+        "stall_stream=1 malformed=1 bad_json=1 gone_after=N retry_digits=N close_after=N "
+        "data_lines=N blank_lines=N",
+    ),
     ("/firehose?count=200000&size=200", "SSE firehose from pre-rendered bytes (resumes by Last-Event-ID)"),
-    ("/ntfy/{topic}/sse", "ntfy-compatible SSE subscription; since=ID|all|UNIXTIME|10m; cut_after=N resend=N "
-                          "retry=V retry_digits=N close_after=N data_lines=N blank_lines=N"),
+    (
+        "/ntfy/{topic}/sse",
+        "ntfy-compatible SSE subscription; since=ID|all|UNIXTIME|10m; cut_after=N resend=N "
+        "retry=V retry_digits=N close_after=N data_lines=N blank_lines=N",
+    ),
     ("/ntfy/{topic}", "POST: publish to an ntfy topic (body = message; Title/Priority/Tags/Click headers)"),
 ]
 
@@ -64,24 +70,87 @@ ID_ALPHABET = string.ascii_letters + string.digits
 
 # (event type, topic, priorities, tags, title, message, click) for /events
 STORIES = [
-    ("deploy", "deploys", (3, 3, 4), ("rocket",), "Deployed {service} {version} to {env}",
-     "{user} shipped {service} {version} ({commits} commits) to {env}.", "https://deploy.example.com/{service}/{version}"),
-    ("deploy", "deploys", (4, 5), ("rewind", "warning"), "Rollback: {service} on {env}",
-     "Health checks failed after {version}; rolled back to the previous release.", "https://deploy.example.com/{service}"),
-    ("alert", "alerts", (5,), ("rotating_light",), "{service}: error rate {pct}%",
-     "5xx responses above threshold on {env} for {minutes} minutes.", "https://grafana.example.com/d/{service}"),
-    ("alert", "alerts", (4,), ("warning",), "Disk {pct}% full on {host}",
-     "/var is filling up on {host}: {free} GB left.", None),
-    ("alert", "alerts", (2, 3), ("white_check_mark",), "Resolved: {service} latency",
-     "p99 latency on {env} is back under 300 ms.", "https://grafana.example.com/d/{service}"),
-    ("ci", "ci", (2, 3), ("white_check_mark",), "CI passed: {repo}#{pr}",
-     "{checks} checks passed on '{branch}' in {minutes}m.", "https://github.com/acme/{repo}/pull/{pr}"),
-    ("ci", "ci", (4,), ("x",), "CI failed: {repo}#{pr}",
-     "{job} failed on '{branch}' after {minutes}m.", "https://github.com/acme/{repo}/actions"),
-    ("backup", "ops", (1, 2), ("floppy_disk",), "Nightly backup finished",
-     "{free} GB copied from {host} in {minutes}m.", None),
-    ("security", "security", (5,), ("lock", "warning"), "New admin login on {host}",
-     "{user} signed in from a new device; check it was them.", "https://auth.example.com/audit"),
+    (
+        "deploy",
+        "deploys",
+        (3, 3, 4),
+        ("rocket",),
+        "Deployed {service} {version} to {env}",
+        "{user} shipped {service} {version} ({commits} commits) to {env}.",
+        "https://deploy.example.com/{service}/{version}",
+    ),
+    (
+        "deploy",
+        "deploys",
+        (4, 5),
+        ("rewind", "warning"),
+        "Rollback: {service} on {env}",
+        "Health checks failed after {version}; rolled back to the previous release.",
+        "https://deploy.example.com/{service}",
+    ),
+    (
+        "alert",
+        "alerts",
+        (5,),
+        ("rotating_light",),
+        "{service}: error rate {pct}%",
+        "5xx responses above threshold on {env} for {minutes} minutes.",
+        "https://grafana.example.com/d/{service}",
+    ),
+    (
+        "alert",
+        "alerts",
+        (4,),
+        ("warning",),
+        "Disk {pct}% full on {host}",
+        "/var is filling up on {host}: {free} GB left.",
+        None,
+    ),
+    (
+        "alert",
+        "alerts",
+        (2, 3),
+        ("white_check_mark",),
+        "Resolved: {service} latency",
+        "p99 latency on {env} is back under 300 ms.",
+        "https://grafana.example.com/d/{service}",
+    ),
+    (
+        "ci",
+        "ci",
+        (2, 3),
+        ("white_check_mark",),
+        "CI passed: {repo}#{pr}",
+        "{checks} checks passed on '{branch}' in {minutes}m.",
+        "https://github.com/acme/{repo}/pull/{pr}",
+    ),
+    (
+        "ci",
+        "ci",
+        (4,),
+        ("x",),
+        "CI failed: {repo}#{pr}",
+        "{job} failed on '{branch}' after {minutes}m.",
+        "https://github.com/acme/{repo}/actions",
+    ),
+    (
+        "backup",
+        "ops",
+        (1, 2),
+        ("floppy_disk",),
+        "Nightly backup finished",
+        "{free} GB copied from {host} in {minutes}m.",
+        None,
+    ),
+    (
+        "security",
+        "security",
+        (5,),
+        ("lock", "warning"),
+        "New admin login on {host}",
+        "{user} signed in from a new device; check it was them.",
+        "https://auth.example.com/audit",
+    ),
 ]
 WORDS = {
     "service": ("checkout", "search", "billing", "auth", "gateway", "notifier", "catalog"),
@@ -167,7 +236,7 @@ async def _stream(state: LabState, receive, send, body) -> None:
                 pass
 
         async def stopped() -> None:
-            while not state.stopping():
+            while not state.stopping():  # noqa: ASYNC110 - uvicorn's should_exit is a flag, not an event
                 await asyncio.sleep(0.05)
 
         tasks = [asyncio.ensure_future(writer()), asyncio.ensure_future(left()), asyncio.ensure_future(stopped())]
@@ -234,12 +303,25 @@ class _Generated:
         rng = random.Random(f"{self.config.seed}:{n}")
         kind, topic, priorities, tags, title, message, click = rng.choice(STORIES)
         words = {key: rng.choice(options) for key, options in WORDS.items()}
-        words.update(version=f"v{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}",
-                     commits=rng.randint(1, 40), pct=rng.randint(5, 99), minutes=rng.randint(1, 45),
-                     free=rng.randint(2, 80), pr=rng.randint(100, 2400), checks=rng.randint(4, 30))
-        body = {"id": _ntfy_id(rng), "time": int(when), "event": "message", "topic": topic,
-                "title": title.format(**words), "message": message.format(**words),
-                "priority": rng.choice(priorities), "tags": list(tags)}
+        words.update(
+            version=f"v{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}",
+            commits=rng.randint(1, 40),
+            pct=rng.randint(5, 99),
+            minutes=rng.randint(1, 45),
+            free=rng.randint(2, 80),
+            pr=rng.randint(100, 2400),
+            checks=rng.randint(4, 30),
+        )
+        body = {
+            "id": _ntfy_id(rng),
+            "time": int(when),
+            "event": "message",
+            "topic": topic,
+            "title": title.format(**words),
+            "message": message.format(**words),
+            "priority": rng.choice(priorities),
+            "tags": list(tags),
+        }
         if click:
             body["click"] = click.format(**words)
         return kind, body
@@ -334,8 +416,10 @@ class _Firehose:
     def render(self, count: int, size: int) -> tuple[bytes, list[int]]:
         if self.rendered is None or self.rendered[0] != (count, size):
             now = int(time.time())
-            empty = f'{{"id":"fh{0:010d}","time":{now},"event":"message","topic":"firehose",' \
-                    f'"title":"Event {0:07d}","message":"","priority":3,"tags":["zap"]}}'
+            empty = (
+                f'{{"id":"fh{0:010d}","time":{now},"event":"message","topic":"firehose",'
+                f'"title":"Event {0:07d}","message":"","priority":3,"tags":["zap"]}}'
+            )
             pad = "x" * max(0, size - len(empty))
             frames = [
                 f'id: {n}\ndata: {{"id":"fh{n:010d}","time":{now},"event":"message","topic":"firehose",'
@@ -409,9 +493,9 @@ def _since(messages: list[dict], since: str | None, resend: int) -> list[dict]:
         return messages
     index = next((i for i, m in enumerate(messages) if m["id"] == since), None)
     if index is not None:
-        return messages[max(0, index + 1 - resend):]
+        return messages[max(0, index + 1 - resend) :]
     if since.isdigit():
-        return messages[bisect_left([m["time"] for m in messages], int(since)):]
+        return messages[bisect_left([m["time"] for m in messages], int(since)) :]
     unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(since[-1:])
     if unit and since[:-1].isdigit():
         cutoff = time.time() - int(since[:-1]) * unit
@@ -422,7 +506,7 @@ def _since(messages: list[dict], since: str | None, resend: int) -> list[dict]:
 def _after(messages: deque[dict], last: dict | None) -> list[dict]:
     """The messages published after `last` (all that are kept if it is gone or None)."""
     kept = list(messages)
-    return kept[next((i + 1 for i, m in enumerate(kept) if m is last), 0):]
+    return kept[next((i + 1 for i, m in enumerate(kept) if m is last), 0) :]
 
 
 class _NtfySubscribe:
@@ -495,13 +579,19 @@ class _NtfyPublish:
 
         priority_text = field("X-Priority", "Priority", "prio", "p").lower()
         priority = NTFY_PRIORITIES.get(priority_text) or (
-            int(priority_text) if priority_text in ("1", "2", "3", "4", "5") else None)
+            int(priority_text) if priority_text in ("1", "2", "3", "4", "5") else None
+        )
         if priority_text and priority is None:
             await _plain(send, 400, b'{"code":40007,"http":400,"error":"invalid priority"}')
             return
         now = int(time.time())
-        message = {"id": _ntfy_id(self.ntfy.rng), "time": now, "expires": now + 43200, "event": "message",
-                   "topic": name}
+        message = {
+            "id": _ntfy_id(self.ntfy.rng),
+            "time": now,
+            "expires": now + 43200,
+            "event": "message",
+            "topic": name,
+        }
         title = field("X-Title", "Title", "ti", "t")
         if title:
             message["title"] = title

@@ -68,8 +68,11 @@ class Caller:
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    return JSONResponse({"message": message, "documentation_url": DOCS, "status": str(status), **extra},
-                        status_code=status, headers=headers)
+    return JSONResponse(
+        {"message": message, "documentation_url": DOCS, "status": str(status), **extra},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def authenticate(request: Request, config: LabConfig) -> Caller | Response:
@@ -93,8 +96,13 @@ def rate_headers(state: LabState, config: LabConfig, caller: Caller, resource: s
     else:
         limit, window = (config.rate_limit if caller.authenticated else UNAUTHENTICATED_CORE), config.rate_window_s
     limit, used, reset = limiter(state).peek(caller.who, resource, limit, window)
-    headers = {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(max(limit - used, 0)),
-               "x-ratelimit-used": str(used), "x-ratelimit-reset": str(reset), "x-ratelimit-resource": resource}
+    headers = {
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remaining": str(max(limit - used, 0)),
+        "x-ratelimit-used": str(used),
+        "x-ratelimit-reset": str(reset),
+        "x-ratelimit-resource": resource,
+    }
     return headers, used < limit
 
 
@@ -107,8 +115,14 @@ def spend(state: LabState, caller: Caller, resource: str, headers: dict[str, str
 
 def rate_limited(caller: Caller, headers: dict[str, str]) -> JSONResponse:
     who = caller.who.removeprefix("ip:") if not caller.authenticated else "this token"
-    hint = "" if caller.authenticated else (" (But here's the good news: Authenticated requests get a higher "
-                                            "rate limit. Check out the documentation for more details.)")
+    hint = (
+        ""
+        if caller.authenticated
+        else (
+            " (But here's the good news: Authenticated requests get a higher "
+            "rate limit. Check out the documentation for more details.)"
+        )
+    )
     return error(403, f"API rate limit exceeded for {who}.{hint}", headers)
 
 
@@ -179,6 +193,7 @@ def link_header(request: Request, path: str, page: int, last: int) -> str | None
 
 def page_params(request: Request) -> tuple[int, int]:
     """(page, per_page) the way GitHub reads them: junk means the default, per_page caps at 100."""
+
     def number(name: str, default: int) -> int:
         try:
             value = int(request.query_params.get(name, default))
@@ -189,8 +204,15 @@ def page_params(request: Request) -> tuple[int, int]:
     return number("page", 1), min(number("per_page", 30), 100)
 
 
-def respond(request: Request, state: LabState, caller: Caller, resource: str, data: Any,
-            link: str | None, extra_headers: dict[str, str] | None = None) -> Response:
+def respond(
+    request: Request,
+    state: LabState,
+    caller: Caller,
+    resource: str,
+    data: Any,
+    link: str | None,
+    extra_headers: dict[str, str] | None = None,
+) -> Response:
     """200 with ETag and rate headers, 304 on a matching If-None-Match (free), 403 when spent."""
     body = json_body(data)
     etag = etag_of(body, link or "", caller.who)

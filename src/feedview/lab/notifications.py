@@ -36,21 +36,48 @@ from .state import LabConfig, LabState
 
 # (method and path, what it is) for `feedview lab` and the index page
 ENDPOINTS: list[tuple[str, str]] = [
-    ("/notifications", "GitHub notifications (needs the token): Last-Modified, 304, X-Poll-Interval, all, "
-                       "participating; poll_interval=X"),
+    (
+        "/notifications",
+        "GitHub notifications (needs the token): Last-Modified, 304, X-Poll-Interval, all, "
+        "participating; poll_interval=X",
+    ),
     ("/repos/{owner}/{repo}/notifications", "one repository's notification threads"),
     ("/notifications/threads/{id}", "one thread; PATCH marks it read"),
     ("/_lab/notifications/threads", "POST {reason, title, type, repo}: a new thread; POST .../{id}/touch: an update"),
 ]
 
 PARTICIPATING = {"assign", "author", "comment", "manual", "mention", "review_requested", "state_change"}
-REASONS = ("mention", "review_requested", "assign", "author", "comment", "subscribed", "team_mention",
-           "ci_activity", "state_change", "security_alert")
+REASONS = (
+    "mention",
+    "review_requested",
+    "assign",
+    "author",
+    "comment",
+    "subscribed",
+    "team_mention",
+    "ci_activity",
+    "state_change",
+    "security_alert",
+)
 SUBJECTS = {
-    "Issue": ("issues", ("Crash when the config file is empty", "Support GitHub Enterprise Server 3.12",
-                         "Docs: the example in the README is out of date", "Flaky test on Windows runners")),
-    "PullRequest": ("pulls", ("Add retry with backoff to the client", "Bump httpx from 0.27 to 0.28",
-                              "Fix off-by-one in pagination", "Make the token optional for public repos")),
+    "Issue": (
+        "issues",
+        (
+            "Crash when the config file is empty",
+            "Support GitHub Enterprise Server 3.12",
+            "Docs: the example in the README is out of date",
+            "Flaky test on Windows runners",
+        ),
+    ),
+    "PullRequest": (
+        "pulls",
+        (
+            "Add retry with backoff to the client",
+            "Bump httpx from 0.27 to 0.28",
+            "Fix off-by-one in pagination",
+            "Make the token optional for public repos",
+        ),
+    ),
     "Release": ("releases", ("v2.4.0", "v3.0.0-rc.1", "v1.9.2")),
     "Commit": ("commits", ("Fix typo in CONTRIBUTING.md", "Refactor the cache layer")),
     "CheckSuite": (None, ("CI workflow run failed for main branch", "Nightly build succeeded")),
@@ -83,8 +110,15 @@ class Inbox:
         self.last_change = max(int(time.time()), self.last_change + 1)
         return self.last_change
 
-    def add(self, reason: str | None = None, title: str | None = None, subject_type: str | None = None,
-            repo: str | None = None, updated: int | None = None, unread: bool = True) -> dict[str, Any]:
+    def add(
+        self,
+        reason: str | None = None,
+        title: str | None = None,
+        subject_type: str | None = None,
+        repo: str | None = None,
+        updated: int | None = None,
+        unread: bool = True,
+    ) -> dict[str, Any]:
         rng = self.rng
         subject_type = subject_type if subject_type in SUBJECTS else rng.choice(list(SUBJECTS))
         kind, titles = SUBJECTS[subject_type]
@@ -92,17 +126,23 @@ class Inbox:
         number = rng.randrange(2, 4000)
         thread_id = str(9_000_000_000 + len(self.threads) * 7919)
         when = updated if updated is not None else self.tick()
-        self.threads.append({
-            "id": thread_id,
-            "unread": unread,
-            "reason": reason if reason else rng.choice(REASONS),
-            "updated_at": _stamp(when),
-            "last_read_at": None if unread else _stamp(when - 60),
-            "subject": {"title": title or rng.choice(titles), "type": subject_type,
-                        "path": None if kind is None
-                        else f"{kind}/{number if kind != 'commits' else rng.randbytes(20).hex()}"},
-            "repository": repository,
-        })
+        self.threads.append(
+            {
+                "id": thread_id,
+                "unread": unread,
+                "reason": reason or rng.choice(REASONS),
+                "updated_at": _stamp(when),
+                "last_read_at": None if unread else _stamp(when - 60),
+                "subject": {
+                    "title": title or rng.choice(titles),
+                    "type": subject_type,
+                    "path": None
+                    if kind is None
+                    else f"{kind}/{number if kind != 'commits' else rng.randbytes(20).hex()}",
+                },
+                "repository": repository,
+            }
+        )
         return self.threads[-1]
 
     def arrive(self) -> None:
@@ -141,12 +181,24 @@ def _render(thread: dict[str, Any], origin: str) -> dict[str, Any]:
     path = subject["path"]
     return {
         "id": thread["id"],
-        "repository": {"id": repo["id"], "node_id": repo["node_id"], "name": repo["name"],
-                       "full_name": repo["full_name"], "private": repo["private"], "owner": repo["owner"],
-                       "html_url": repo["html_url"], "description": repo["description"], "fork": repo["fork"],
-                       "url": repo_api},
-        "subject": {"title": subject["title"], "url": f"{repo_api}/{path}" if path else None,
-                    "latest_comment_url": f"{repo_api}/{path}" if path else None, "type": subject["type"]},
+        "repository": {
+            "id": repo["id"],
+            "node_id": repo["node_id"],
+            "name": repo["name"],
+            "full_name": repo["full_name"],
+            "private": repo["private"],
+            "owner": repo["owner"],
+            "html_url": repo["html_url"],
+            "description": repo["description"],
+            "fork": repo["fork"],
+            "url": repo_api,
+        },
+        "subject": {
+            "title": subject["title"],
+            "url": f"{repo_api}/{path}" if path else None,
+            "latest_comment_url": f"{repo_api}/{path}" if path else None,
+            "type": subject["type"],
+        },
         "reason": thread["reason"],
         "unread": thread["unread"],
         "updated_at": thread["updated_at"],
@@ -177,8 +229,7 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
     def listing(request: Request, caller: api.Caller, repo: str | None) -> Response:
         origin = f"{request.url.scheme}://{request.url.netloc}"
         rate, allowed = api.rate_headers(state, config, caller, "core")
-        headers = {**api.common_headers(caller), **rate,
-                   "last-modified": formatdate(inbox.last_change, usegmt=True)}
+        headers = {**api.common_headers(caller), **rate, "last-modified": formatdate(inbox.last_change, usegmt=True)}
         page, per_page = api.page_params(request)
         per_page = min(per_page, MAX_PER_PAGE)
         if page == 1:  # a poll: the first page is what GitHub meters with X-Poll-Interval
@@ -194,13 +245,16 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
                 return Response(status_code=304, headers=headers)
         if not allowed:
             return api.rate_limited(caller, rate)
-        threads = [t for t in inbox.threads
-                   if (repo is None or t["repository"]["full_name"] == repo)
-                   and (_truthy(request.query_params.get("all")) or t["unread"])
-                   and (not _truthy(request.query_params.get("participating")) or t["reason"] in PARTICIPATING)]
+        threads = [
+            t
+            for t in inbox.threads
+            if (repo is None or t["repository"]["full_name"] == repo)
+            and (_truthy(request.query_params.get("all")) or t["unread"])
+            and (not _truthy(request.query_params.get("participating")) or t["reason"] in PARTICIPATING)
+        ]
         threads.sort(key=lambda t: (t["updated_at"], t["id"]), reverse=True)
         last = max(1, math.ceil(len(threads) / per_page))
-        chunk = [_render(t, origin) for t in threads[(page - 1) * per_page: page * per_page]]
+        chunk = [_render(t, origin) for t in threads[(page - 1) * per_page : page * per_page]]
         link = api.link_header(request, request.url.path, page, last)
         if link:
             headers["link"] = link
@@ -218,8 +272,15 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
         if isinstance(caller, Response):
             return caller
         wanted = f"{request.path_params['owner']}/{request.path_params['repo']}".lower()
-        full_name = next((r["full_name"] for repos in catalogue(config.seed).values() for r in repos
-                          if r["full_name"].lower() == wanted), None)
+        full_name = next(
+            (
+                r["full_name"]
+                for repos in catalogue(config.seed).values()
+                for r in repos
+                if r["full_name"].lower() == wanted
+            ),
+            None,
+        )
         if full_name is None:
             return api.error(404, "Not Found")
         return listing(request, caller, full_name)
@@ -245,8 +306,9 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
-        added = inbox.add(reason=body.get("reason"), title=body.get("title"), subject_type=body.get("type"),
-                          repo=body.get("repo"))
+        added = inbox.add(
+            reason=body.get("reason"), title=body.get("title"), subject_type=body.get("type"), repo=body.get("repo")
+        )
         state.changed()
         return JSONResponse({"id": added["id"], "updated_at": added["updated_at"]}, status_code=201)
 

@@ -29,15 +29,24 @@ ENDPOINTS: list[tuple[str, str]] = [
 ]
 
 LIST_SORTS = {"created", "updated", "pushed", "full_name"}
-SEARCH_SORTS = {"stars": "stargazers_count", "forks": "forks_count", "updated": "updated_at",
-                "help-wanted-issues": "open_issues_count"}
+SEARCH_SORTS = {
+    "stars": "stargazers_count",
+    "forks": "forks_count",
+    "updated": "updated_at",
+    "help-wanted-issues": "open_issues_count",
+}
 SEARCH_CAP = 1000
 
 
 def _render(repo: dict[str, Any], request: Request, score: bool = False) -> dict[str, Any]:
     origin = f"{request.url.scheme}://{request.url.netloc}"
-    rendered = dict(repo, url=f"{origin}/repos/{repo['full_name']}", forks=repo["forks_count"],
-                    open_issues=repo["open_issues_count"], watchers=repo["watchers_count"])
+    rendered = dict(
+        repo,
+        url=f"{origin}/repos/{repo['full_name']}",
+        forks=repo["forks_count"],
+        open_issues=repo["open_issues_count"],
+        watchers=repo["watchers_count"],
+    )
     rendered["owner"] = dict(repo["owner"], url=f"{origin}/users/{repo['owner']['login']}")
     if score:
         rendered["score"] = 1.0
@@ -51,8 +60,9 @@ def _listing(owner: Owner, caller: api.Caller, seed: int) -> list[dict[str, Any]
 
 def _sorted(repos: list[dict[str, Any]], sort: str, direction: str) -> list[dict[str, Any]]:
     key = "full_name" if sort == "full_name" else f"{sort}_at"
-    return sorted(repos, key=lambda r: (r[key].lower() if sort == "full_name" else r[key], r["id"]),
-                  reverse=direction == "desc")
+    return sorted(
+        repos, key=lambda r: (r[key].lower() if sort == "full_name" else r[key], r["id"]), reverse=direction == "desc"
+    )
 
 
 def routes(config: LabConfig, state: LabState) -> list[Route]:
@@ -64,12 +74,13 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
         direction = request.query_params.get("direction", "asc" if sort == "full_name" else "desc")
         if sort not in LIST_SORTS or direction not in ("asc", "desc"):
             field = "sort" if sort not in LIST_SORTS else "direction"
-            return api.error(422, "Validation Failed",
-                             errors=[{"resource": "Repository", "field": field, "code": "invalid"}])
+            return api.error(
+                422, "Validation Failed", errors=[{"resource": "Repository", "field": field, "code": "invalid"}]
+            )
         page, per_page = api.page_params(request)
         repos = _sorted(_listing(owner, caller, config.seed), sort, direction)
         last = max(1, math.ceil(len(repos) / per_page))
-        chunk = [_render(r, request) for r in repos[(page - 1) * per_page: page * per_page]]
+        chunk = [_render(r, request) for r in repos[(page - 1) * per_page : page * per_page]]
         return api.respond(request, state, caller, "core", chunk, api.link_header(request, link_path, page, last))
 
     async def users_repos(request: Request) -> Response:
@@ -112,8 +123,7 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
             return caller
         query = request.query_params.get("q", "").strip()
         if not query:
-            return api.error(422, "Validation Failed",
-                             errors=[{"resource": "Search", "field": "q", "code": "missing"}])
+            return api.error(422, "Validation Failed", errors=[{"resource": "Search", "field": "q", "code": "missing"}])
         sort = request.query_params.get("sort")
         order = request.query_params.get("order", "desc")
         page, per_page = api.page_params(request)
@@ -128,12 +138,16 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
             found.sort(key=lambda r: (-r["stargazers_count"], r["id"]))
         shown = min(len(found), SEARCH_CAP)
         last = max(1, math.ceil(shown / per_page))
-        chunk = [_render(r, request, score=True) for r in found[(page - 1) * per_page: min(page * per_page, shown)]]
-        body = {"total_count": len(found), "incomplete_results": request.query_params.get("incomplete") == "1"
-                or bool(config.extra.get("search_incomplete")),
-                "items": chunk}
-        return api.respond(request, state, caller, "search", body,
-                           api.link_header(request, "/search/repositories", page, last))
+        chunk = [_render(r, request, score=True) for r in found[(page - 1) * per_page : min(page * per_page, shown)]]
+        body = {
+            "total_count": len(found),
+            "incomplete_results": request.query_params.get("incomplete") == "1"
+            or bool(config.extra.get("search_incomplete")),
+            "items": chunk,
+        }
+        return api.respond(
+            request, state, caller, "search", body, api.link_header(request, "/search/repositories", page, last)
+        )
 
     async def rate_limit(request: Request) -> Response:
         caller = caller_or_401(request)
@@ -142,8 +156,9 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
         resources = {}
         for resource in ("core", "search"):
             headers, _ = api.rate_headers(state, config, caller, resource)
-            resources[resource] = {k.removeprefix("x-ratelimit-"): int(v) for k, v in headers.items()
-                                   if k != "x-ratelimit-resource"}
+            resources[resource] = {
+                k.removeprefix("x-ratelimit-"): int(v) for k, v in headers.items() if k != "x-ratelimit-resource"
+            }
         core, _ = api.rate_headers(state, config, caller, "core")
         return JSONResponse({"resources": resources, "rate": resources["core"]}, headers=core)
 
@@ -200,5 +215,4 @@ def _in_range(number: int, spec: str) -> bool:
     op, low, high = match.group(1), int(match.group(2)), match.group(3)
     if high is not None:
         return low <= number <= int(high)
-    return {">": number > low, ">=": number >= low, "<": number < low, "<=": number <= low,
-            None: number == low}[op]
+    return {">": number > low, ">=": number >= low, "<": number < low, "<=": number <= low, None: number == low}[op]

@@ -74,7 +74,7 @@ def start_lab(config: LabConfig | None = None, host: str = "127.0.0.1", port: in
     def run() -> None:
         try:
             asyncio.run(server.serve(sockets=[sock]))
-        except BaseException as exc:  # surfaced to the caller below
+        except BaseException as exc:  # surfaced to the caller below  # noqa: BLE001
             errors.append(exc)
 
     thread = threading.Thread(target=run, name="feedview-lab", daemon=True)
@@ -99,7 +99,7 @@ def serve_forever(config: LabConfig, host: str, port: int, on_ready=None) -> Non
 
     async def main() -> None:
         task = asyncio.create_task(server.serve(sockets=[sock]))
-        while not server.started and not task.done():
+        while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn's `started` is a flag
             await asyncio.sleep(0.01)
         if on_ready is not None and server.started:
             on_ready(Lab(_base_url(sock), config, state))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .panel import FeedPanel
     from .tabs import PanelTabs
 
+
 def panel_class(kind: str) -> type[FeedPanel]:
     return kind_of(kind).panel_class()
 
@@ -104,8 +105,9 @@ class FeedviewApp(App[int]):
             if self.initial_theme in self.available_themes:
                 self.theme = self.initial_theme
             else:
-                self.notify(f"unknown theme {self.initial_theme!r}: ctrl+p > Theme lists them",
-                            severity="warning", markup=False)
+                self.notify(
+                    f"unknown theme {self.initial_theme!r}: ctrl+p > Theme lists them", severity="warning", markup=False
+                )
         if self.panels_after_first_frame:
             self.call_after_refresh(lambda: self.run_worker(self._open_initial_panels(), group="startup"))
         else:
@@ -237,10 +239,20 @@ class FeedviewApp(App[int]):
 
             container.mount(Welcome(self.welcome_path))
         else:
-            container.mount(Static(Text.assemble(
-                "No panels. Press ", ("a", "bold"), " to add one (or ", ("ctrl+p", "bold"),
-                " > Add panel); ", ("q", "bold"), " quits.",
-            ), id="empty"))
+            container.mount(
+                Static(
+                    Text.assemble(
+                        "No panels. Press ",
+                        ("a", "bold"),
+                        " to add one (or ",
+                        ("ctrl+p", "bold"),
+                        " > Add panel); ",
+                        ("q", "bold"),
+                        " quits.",
+                    ),
+                    id="empty",
+                )
+            )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "dismiss_panel":
@@ -352,18 +364,24 @@ class FeedviewApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Add panel", f"Add a panel: {', '.join(KINDS)}", self.action_add_panel)
         if self.panels:
-            yield SystemCommand("Close panel", "Dismiss the active panel and close its feed (ctrl+w)",
-                                self.action_dismiss_panel)
-            yield SystemCommand("Toggle grid/tabs", "Show every panel at once, or one per tab (g)",
-                                self.action_toggle_layout)
+            yield SystemCommand(
+                "Close panel", "Dismiss the active panel and close its feed (ctrl+w)", self.action_dismiss_panel
+            )
+            yield SystemCommand(
+                "Toggle grid/tabs", "Show every panel at once, or one per tab (g)", self.action_toggle_layout
+            )
         panel = self.current_panel()
         if panel is not None and panel.can_pause:
-            yield SystemCommand("Pause/resume panel", "Stop or resume pulling the active stream (space)",
-                                self.action_toggle_pause)
+            yield SystemCommand(
+                "Pause/resume panel", "Stop or resume pulling the active stream (space)", self.action_toggle_pause
+            )
         for index, each in enumerate(self.panels, 1):
             tab_id = f"tab-{each.id.removeprefix('panel-')}"
-            yield SystemCommand(f"Go to panel: {each.title}", f"Show panel {index}",
-                                lambda tab_id=tab_id: setattr(self.tabs, "active", tab_id))
+            yield SystemCommand(
+                f"Go to panel: {each.title}",
+                f"Show panel {index}",
+                lambda tab_id=tab_id: setattr(self.tabs, "active", tab_id),
+            )
         yield from super().get_system_commands(screen)
 
 

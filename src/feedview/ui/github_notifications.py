@@ -33,15 +33,27 @@ from .timefmt import age, parse_iso, stamp
 REASON_WIDTH = 16  # "review_requested"
 REPO_WIDTH_MAX = 32
 TYPE_LABELS = {
-    "PullRequest": "PR", "Issue": "issue", "Release": "release", "Commit": "commit",
-    "Discussion": "discuss", "CheckSuite": "CI", "RepositoryVulnerabilityAlert": "alert",
-    "RepositoryDependabotAlertsThread": "alert", "RepositoryAdvisory": "advisory",
+    "PullRequest": "PR",
+    "Issue": "issue",
+    "Release": "release",
+    "Commit": "commit",
+    "Discussion": "discuss",
+    "CheckSuite": "CI",
+    "RepositoryVulnerabilityAlert": "alert",
+    "RepositoryDependabotAlertsThread": "alert",
+    "RepositoryAdvisory": "advisory",
 }
 TYPE_WIDTH = 7
 REASON_STYLES = {
-    "mention": "gh--urgent", "team_mention": "gh--urgent", "security_alert": "gh--urgent",
-    "review_requested": "gh--review", "assign": "gh--assign",
-    "author": "gh--own", "comment": "gh--own", "state_change": "gh--own", "manual": "gh--own",
+    "mention": "gh--urgent",
+    "team_mention": "gh--urgent",
+    "security_alert": "gh--urgent",
+    "review_requested": "gh--review",
+    "assign": "gh--assign",
+    "author": "gh--own",
+    "comment": "gh--own",
+    "state_change": "gh--own",
+    "manual": "gh--own",
 }
 TYPE_STYLES = {"PullRequest": "gh--pr", "Issue": "gh--issue"}
 # Options of the panel that shape the listing, not a single request like mark-read.
@@ -64,8 +76,21 @@ class ThreadList(LineList, can_focus=True):
         Binding("end", "cursor_to(-1)", "Oldest", show=False),
     ]
     COMPONENT_CLASSES = {
-        "gh--cursor", "gh--unread", "gh--read", "gh--time", "gh--repo", "gh--title", "gh--urgent",
-        "gh--review", "gh--assign", "gh--own", "gh--other", "gh--pr", "gh--issue", "gh--type", "gh--message",
+        "gh--cursor",
+        "gh--unread",
+        "gh--read",
+        "gh--time",
+        "gh--repo",
+        "gh--title",
+        "gh--urgent",
+        "gh--review",
+        "gh--assign",
+        "gh--own",
+        "gh--other",
+        "gh--pr",
+        "gh--issue",
+        "gh--type",
+        "gh--message",
         "gh--error",
     }
     DEFAULT_CSS = """
@@ -140,13 +165,14 @@ class ThreadList(LineList, can_focus=True):
                 fresh_unread += 1
             self.threads[thread.id] = thread
         newest = sorted(self.threads.values(), key=_newest_first, reverse=True)
-        for dropped in newest[self.history:]:  # a bounded history: the oldest go
+        for dropped in newest[self.history :]:  # a bounded history: the oldest go
             del self.threads[dropped.id]
-        self.order = [thread.id for thread in newest[:self.history]]
+        self.order = [thread.id for thread in newest[: self.history]]
         if self.cursor_id not in self.threads:
             self.cursor_id = None
-        self._repo_width = min(REPO_WIDTH_MAX, max((len(clean_line(t.repository)) for t in self.threads.values()),
-                                                   default=0))
+        self._repo_width = min(
+            REPO_WIDTH_MAX, max((len(clean_line(t.repository)) for t in self.threads.values()), default=0)
+        )
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.order))
         self.keep_cursor_in_view()
         self.refresh()
@@ -199,8 +225,10 @@ class ThreadList(LineList, can_focus=True):
             text = Text(f"All caught up: no {which}.", self._styles["gh--message"])
         text.pad_left(1)
         console = self.app.console
-        return [Strip(list(line.render(console)), line.cell_len).adjust_cell_length(width, self._styles[""])
-                for line in text.wrap(console, max(1, width - 1))]
+        return [
+            Strip(list(line.render(console)), line.cell_len).adjust_cell_length(width, self._styles[""])
+            for line in text.wrap(console, max(1, width - 1))
+        ]
 
     def render_line(self, y: int) -> Strip:
         width, cursor_row, now, message = self._pass
@@ -224,7 +252,7 @@ class ThreadList(LineList, can_focus=True):
         kind = TYPE_LABELS.get(thread.subject_type, clean_line(thread.subject_type)[:TYPE_WIDTH])
         repo = clean_line(thread.repository)
         if len(repo) > self._repo_width:
-            repo = repo[:self._repo_width - 1] + "…"
+            repo = repo[: self._repo_width - 1] + "…"
         left = [
             Segment(" ● " if thread.unread else "   ", styles["gh--unread"]),
             Segment(f"{reason[:REASON_WIDTH]:<{REASON_WIDTH}} ", style(REASON_STYLES.get(reason, "gh--other"))),
@@ -275,16 +303,21 @@ class ThreadList(LineList, can_focus=True):
 
         try:
             options = await github_request_options(
-                {k: v for k, v in self.config.options.items() if k not in _LISTING_OPTIONS})
+                {k: v for k, v in self.config.options.items() if k not in _LISTING_OPTIONS}
+            )
             await mark_thread_read(before.id, **options)
-        except Exception as exc:  # refused or unreachable: either way the thread is still unread
+        except Exception as exc:  # refused or unreachable: either way the thread is still unread  # noqa: BLE001
             shown = self.threads.get(before.id)
             if shown is not None and shown.updated_at == before.updated_at and not shown.unread:
                 self._replace(before)  # unless the feed brought a newer version meanwhile
             title = clean_line(before.subject_title)
-            self.app.notify(clean_line(str(exc) or type(exc).__name__),
-                            title=f"not marked read: {title[:60]}{'…' if len(title) > 60 else ''}",
-                            severity="error", markup=False, timeout=10)
+            self.app.notify(
+                clean_line(str(exc) or type(exc).__name__),
+                title=f"not marked read: {title[:60]}{'…' if len(title) > 60 else ''}",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
 
     def _replace(self, thread: Any) -> None:
         if thread.id in self.threads:
@@ -295,11 +328,15 @@ class ThreadList(LineList, can_focus=True):
     def _show_counts(self) -> None:
         """The status line counts threads; the border carries the unread count."""
         unread = self.unread_count
-        detail = Text(f"{len(self.order):,} thread{'' if len(self.order) == 1 else 's'} · {unread:,} unread",
-                      style="dim")
+        detail = Text(
+            f"{len(self.order):,} thread{'' if len(self.order) == 1 else 's'} · {unread:,} unread", style="dim"
+        )
         options = self.config.options
-        scope = [word for word, on in (("participating", options.get("participating")),
-                                       ("read ones too", options.get("all"))) if on]
+        scope = [
+            word
+            for word, on in (("participating", options.get("participating")), ("read ones too", options.get("all")))
+            if on
+        ]
         if options.get("repo"):
             scope.insert(0, clean_line(options["repo"]))
         if scope:
@@ -317,7 +354,10 @@ def thread_detail(thread: Any, now: float) -> DetailScreen:
         ("type", safe_text(thread.subject_type, one_line=True)),
         ("state", Text("unread", style="bold") if thread.unread else Text("read")),
         ("updated", Text(stamp(epoch, now)) if epoch else safe_text(thread.updated_at, one_line=True)),
-        ("last read", Text(stamp(last_read, now)) if last_read else safe_text(thread.last_read_at or "", one_line=True)),
+        (
+            "last read",
+            Text(stamp(last_read, now)) if last_read else safe_text(thread.last_read_at or "", one_line=True),
+        ),
         ("web page", safe_text(thread.html_url or "", "underline", one_line=True)),
         ("subject API", safe_text(thread.subject_url or "", one_line=True)),
         ("thread id", safe_text(thread.id, one_line=True)),

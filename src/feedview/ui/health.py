@@ -17,8 +17,8 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from ..feeds.state import FeedState
 from ..config import PanelConfig
+from ..feeds.state import FeedState
 from .frames import frames_of
 from .panel import FeedPanel, PanelView
 from .safe import clean_line, redact_url, safe_text

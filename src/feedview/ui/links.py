@@ -51,8 +51,12 @@ async def open_link(app: App, url: str | None) -> None:
     if await asyncio.to_thread(_open_in_local_browser, url):
         app.notify(clean_line(url), title="opened in your browser", markup=False)
     else:
-        app.notify(f"{clean_line(url)}\npress y to copy the link instead",
-                   title="no browser can be opened here", severity="warning", markup=False)
+        app.notify(
+            f"{clean_line(url)}\npress y to copy the link instead",
+            title="no browser can be opened here",
+            severity="warning",
+            markup=False,
+        )
 
 
 def copy_link(app: App, url: str | None) -> None:

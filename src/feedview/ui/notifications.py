@@ -33,8 +33,13 @@ from .timefmt import age, stamp
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
 BELL_EVERY_S = 10.0  # urgent notifications toast each time, but ring the bell at most this often
 PRIORITY_ICONS = {5: "‼", 4: "!", 3: "•", 2: "↓", 1: "·"}
-PRIORITY_STYLES = {5: "notifications--p5", 4: "notifications--p4", 3: "notifications--time",
-                   2: "notifications--low", 1: "notifications--low"}
+PRIORITY_STYLES = {
+    5: "notifications--p5",
+    4: "notifications--p4",
+    3: "notifications--time",
+    2: "notifications--low",
+    1: "notifications--low",
+}
 
 
 def priority_of(item: Any) -> int:
@@ -58,8 +63,13 @@ class NotificationView(LineList, can_focus=True):
         Binding("end", "cursor_oldest", "Oldest", show=False),
     ]
     COMPONENT_CLASSES = {
-        "notifications--cursor", "notifications--time", "notifications--tags",
-        "notifications--title", "notifications--p5", "notifications--p4", "notifications--low",
+        "notifications--cursor",
+        "notifications--time",
+        "notifications--tags",
+        "notifications--title",
+        "notifications--p5",
+        "notifications--p4",
+        "notifications--low",
         "notifications--event",
     }
     DEFAULT_CSS = """
@@ -255,7 +265,9 @@ class NotificationView(LineList, can_focus=True):
         if hasattr(item, "message"):
             title = clean_line(item.title)
             if title:
-                title_style = styles["notifications--title"] + icon_style if priority >= 4 else styles["notifications--title"]
+                title_style = (
+                    styles["notifications--title"] + icon_style if priority >= 4 else styles["notifications--title"]
+                )
                 segments.append(Segment(title + "  ", title_style))
             segments.append(Segment(clean_line(item.message), styles[""]))
             if item.tags:

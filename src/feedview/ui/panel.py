@@ -37,8 +37,14 @@ from .timefmt import clock_time
 YIELD_EVERY_S = 0.004  # a busy feed gives the event loop (keys, repaints) a turn this often
 
 _STATE_ICONS = {
-    "connecting": "◌", "open": "●", "idle": "●", "retrying": "↻", "waiting": "◷",
-    "paused": "‖", "closed": "■", "error": "✖",
+    "connecting": "◌",
+    "open": "●",
+    "idle": "●",
+    "retrying": "↻",
+    "waiting": "◷",
+    "paused": "‖",
+    "closed": "■",
+    "error": "✖",
 }
 _LONGEST_WAIT_S = 10**9  # no feed waits this long; a bug must not crash the status line
 
@@ -191,7 +197,7 @@ class PanelView(_WidgetMixin):
                 await self.consume(feed)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a final feed error belongs on the panel, not in a traceback
+        except Exception as exc:  # a final feed error belongs on the panel, not in a traceback  # noqa: BLE001
             self.show_state(FeedState("error", reason=str(exc) or type(exc).__name__))
         else:
             if not self.feed_state.final:

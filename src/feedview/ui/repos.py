@@ -132,7 +132,8 @@ class RepoTable(PanelView, DataTable):
             repo
             for number in sorted(self.pages)
             for repo in self.pages[number].repos
-            if needle in f"{repo.full_name} {repo.description or ''} {repo.language or ''} {' '.join(repo.topics)}".casefold()
+            if needle
+            in f"{repo.full_name} {repo.description or ''} {repo.language or ''} {' '.join(repo.topics)}".casefold()
         ]
 
     def _show(self, cursor: int = 0) -> None:
@@ -172,7 +173,7 @@ class RepoTable(PanelView, DataTable):
         last = self.newest_page.last_page if self.newest_page else None
         if last is None and self.newest_page is not None and not self.newest_page.has_next:
             last = self.newest_page.number
-        detail.append(f"page {self.current} of {last if last else '?'}")
+        detail.append(f"page {self.current} of {last or '?'}")
         if page is not None and page.total_count is not None:
             detail.append(f" · {page.total_count:,} results")
             if page.capped:
@@ -184,8 +185,10 @@ class RepoTable(PanelView, DataTable):
         if rate is not None and rate.remaining is not None:
             detail.append(" · API ")
             low = rate.limit and rate.remaining < max(1, rate.limit // 10)
-            detail.append(f"{rate.remaining:,}/{rate.limit:,}" if rate.limit else f"{rate.remaining:,}",
-                          style="bold red" if low else "")
+            detail.append(
+                f"{rate.remaining:,}/{rate.limit:,}" if rate.limit else f"{rate.remaining:,}",
+                style="bold red" if low else "",
+            )
             if rate.reset:
                 minutes = max(0, math.ceil((rate.reset - self.clock()) / 60))
                 detail.append(f" · resets in {minutes} min")
@@ -201,7 +204,11 @@ class RepoTable(PanelView, DataTable):
             self.app.bell()
             return
         newest = self.newest_page
-        if delta > 0 and target not in self.pages and (newest is None or not newest.has_next or target > newest.number + 1):
+        if (
+            delta > 0
+            and target not in self.pages
+            and (newest is None or not newest.has_next or target > newest.number + 1)
+        ):
             if newest is not None and not newest.has_next:
                 self.app.bell()
             return

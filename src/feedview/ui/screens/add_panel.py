@@ -29,8 +29,12 @@ class AddPanelScreen(ModalScreen[PanelConfig | None]):
         with Vertical(classes="form") as form:
             form.border_title = "add a panel"
             yield Label("kind")
-            yield Select([(kind.form_label, name) for name, kind in KINDS.items()], value="notifications",
-                         allow_blank=False, id="kind")
+            yield Select(
+                [(kind.form_label, name) for name, kind in KINDS.items()],
+                value="notifications",
+                allow_blank=False,
+                id="kind",
+            )
             yield Label("watch")
             yield Input(placeholder=kind_of("notifications").form_placeholder, id="target")
             yield Label("title (optional)")

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from ..links import copy_link, open_link
-from ..safe import clean, safe_text
+from ..safe import clean
 
 
 class DetailScreen(ModalScreen[None]):
@@ -32,8 +32,15 @@ class DetailScreen(ModalScreen[None]):
         Binding("y", "copy_link", "Copy link"),
     ]
 
-    def __init__(self, title: Text, fields: list[tuple[str, Text]], *, body: Text | None = None,
-                 raw: Any = None, link: str | None = None) -> None:
+    def __init__(
+        self,
+        title: Text,
+        fields: list[tuple[str, Text]],
+        *,
+        body: Text | None = None,
+        raw: Any = None,
+        link: str | None = None,
+    ) -> None:
         super().__init__()
         self.heading = title
         self.fields = fields

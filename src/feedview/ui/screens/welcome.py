@@ -12,7 +12,6 @@ from textual.widgets import Button, Static
 
 from ...config import EXAMPLE_CONFIG
 
-
 # Our own example only, so four patterns do: rich.syntax would load pygments (~70 ms) into
 # the first frame of `feedview` without a config.
 _TOML_STYLES = (
@@ -42,15 +41,21 @@ class Welcome(VerticalScroll):
             ("Welcome to feedview\n\n", "bold"),
             "No dashboard is configured yet. feedview reads its panels from\n\n    ",
             (str(self.config_path), "bold underline"),
-            "\n\n(or from the file given with ", ("--config PATH", "bold"), "). "
-            "Create it with panels like these:",
+            "\n\n(or from the file given with ",
+            ("--config PATH", "bold"),
+            "). Create it with panels like these:",
         )
         yield Static(intro)
         yield Static(highlighted_toml(EXAMPLE_CONFIG), classes="example")
-        yield Static(Text.assemble(
-            "Or try everything offline first: the demo runs a feed lab on this machine.\n"
-            "Anytime: ", ("ctrl+p", "bold"), " lists every action, ", ("a", "bold"), " adds a panel.",
-        ))
+        yield Static(
+            Text.assemble(
+                "Or try everything offline first: the demo runs a feed lab on this machine.\nAnytime: ",
+                ("ctrl+p", "bold"),
+                " lists every action, ",
+                ("a", "bold"),
+                " adds a panel.",
+            )
+        )
         with Horizontal(classes="buttons"):
             yield Button("Open the demo (d)", variant="primary", id="open-demo")
             yield Button("Quit (q)", id="quit")
