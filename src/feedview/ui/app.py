@@ -146,9 +146,7 @@ class FeedviewApp(App[int]):
         panel = self._panel_for_tab(self._active_tab)
         if panel is None or (self.focused and panel in self.focused.ancestors_with_self):
             return
-        if self.layout_mode == "grid" and self.current_panel() is not None and self.focused is not None:
-            return  # in the grid the focus picks the panel, not the other way round
-        panel.focus_view()
+        panel.focus_view()  # the selected panel and the focused panel are one and the same
 
     @property
     def tabs(self) -> PanelTabs | None:

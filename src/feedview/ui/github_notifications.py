@@ -265,7 +265,7 @@ class ThreadList(LineList, can_focus=True):
         segments = [*left, *Segment.adjust_line_length([title], room, styles[""]), *right]
         strip = Strip(Segment.adjust_line_length(segments, width, styles[""]), width)
         if selected:
-            strip = strip.apply_style(styles["gh--cursor"])
+            strip = self.highlighted(strip, "gh--cursor")
         return strip
 
     # -- cursor -----------------------------------------------------------------------------

@@ -7,10 +7,12 @@ the per-pass component styles, and relative times that stay current.
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from .frames import frames_of
 from .panel import PanelView
@@ -69,6 +71,11 @@ class LineList(PanelView, ScrollView):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles_for = None
+
+    def highlighted(self, strip: Strip, component: str) -> Strip:
+        """The cursor row: its style laid over the segments' own colours (Strip.apply_style puts a
+        style under them, where the cursor would be invisible), as DataTable's cursor row reads."""
+        return Strip(Segment.apply_style(strip, post_style=self._styles[component]), strip.cell_length)
 
     def keep_cursor_in_view(self) -> None:
         row = self.cursor_row

@@ -16,10 +16,13 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.message import Message
 from textual.strip import Strip
+from textual.widgets import Static
 
 from ..config import PanelConfig
 from ..feeds.state import FeedState
@@ -102,6 +105,7 @@ class NotificationView(LineList, can_focus=True):
         self._detail_stale = False
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
+        self._newer_above = 0  # newer items above the rows in view, last reported
 
     # -- the feed --------------------------------------------------------------------------
 
@@ -160,11 +164,32 @@ class NotificationView(LineList, can_focus=True):
             # Someone is reading an older item: keep the rows they look at where they are.
             self.set_scroll(None, min(self.scroll_y + new, max(0, kept - 1)))
         self.refresh()
+        self._show_newer_above()
         self.arrived(new)
         self._update_detail()
         if self._urgent:
             self._alert(self._urgent[-50:])
             self._urgent = []
+
+    class NewerAbove(Message):
+        """How many newer items sit above the rows in view (0: the list follows the newest)."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, NotificationView.NewerAbove)
+
+    def _show_newer_above(self) -> None:
+        count = 0 if not self.cursor_seq else int(self.scroll_y)
+        if count != self._newer_above:
+            self._newer_above = count
+            self.post_message(self.NewerAbove(count))
+
+    def keep_cursor_in_view(self) -> None:
+        super().keep_cursor_in_view()
+        self._show_newer_above()
 
     def on_second(self) -> None:
         super().on_second()
@@ -230,7 +255,8 @@ class NotificationView(LineList, can_focus=True):
         return len(self.entries)
 
     def select_row(self, row: int) -> None:
-        self.cursor_seq = self.received - row
+        # the top row is the newest: selecting it follows the newest again, as `home` does
+        self.cursor_seq = self.received - row if row else 0
 
     def render_lines(self, crop):
         # What every line of this pass shares, computed once.
@@ -280,7 +306,7 @@ class NotificationView(LineList, can_focus=True):
         # every visible line anew each frame, so the strips a line goes through count).
         strip = Strip(Segment.adjust_line_length(segments, width, styles[""]), width)
         if selected:
-            strip = strip.apply_style(styles["notifications--cursor"])
+            strip = self.highlighted(strip, "notifications--cursor")
         return strip
 
     def notify_style_update(self) -> None:
@@ -290,8 +316,8 @@ class NotificationView(LineList, can_focus=True):
     # -- cursor and actions -----------------------------------------------------------------
 
     def action_cursor_newest(self) -> None:
-        self.move_to_row(0)
-        self.cursor_seq = 0  # follow the newest again
+        self.move_to_row(0)  # and follow the newest again
+        self._show_newer_above()
 
     def action_cursor_oldest(self) -> None:
         self.move_to_row(len(self.entries) - 1)
@@ -333,3 +359,16 @@ def notification_detail(item: Any, sent: float, now: float) -> DetailScreen:
 class NotificationsPanel(FeedPanel):
     def make_view(self) -> NotificationView:
         return NotificationView(self.config)
+
+    def compose_extra(self) -> ComposeResult:
+        newer = Static(classes="newer-above")
+        newer.display = False
+        yield newer
+
+    def on_notification_view_newer_above(self, message: NotificationView.NewerAbove) -> None:
+        """Reading an older item pins the list: say so, and how to follow again (as `less +F` does)."""
+        message.stop()
+        for line in self.query(".newer-above").results(Static):
+            line.display = message.count > 0
+            if message.count:
+                line.update(Text.assemble(f"▲ {message.count:,} newer · ", ("home", "bold"), " follows the newest"))
