@@ -67,3 +67,12 @@ def test_rate_limit_headers_are_read_leniently():
         }
     )
     assert rate == RateLimit(limit=60, remaining=None, used=None, reset=1700000000, resource="core")
+
+
+def test_token_advice_names_the_variable_gh_reads_for_that_host():
+    from feedview.feeds.github_client import token_advice
+
+    assert token_advice("https://api.github.com") == "pass --token, set GH_TOKEN or run `gh auth login`"
+    assert token_advice("https://ghe.example.com/api/v3") == (
+        "pass --token, set GH_ENTERPRISE_TOKEN or run `gh auth login --hostname ghe.example.com`"
+    )

@@ -264,10 +264,10 @@ async def test_the_token_is_redacted_where_it_stands_alone_and_nowhere_else():
     refused = {"/users/mona/repos": (401, {}, {"message": "token t is t-rex at t.example.com"})}
     async with RouteServer(refused) as server:
         reason = final_error(await walk(server.base_url, "/users/mona/repos", token="t"))
-    assert (
-        reason == "GitHub refused the token (401 token *** is t-rex at t.example.com): check --token, "
-        "GH_TOKEN or `gh auth login`"
-    )
+    assert reason == (
+        "GitHub refused the token (401 token *** is t-rex at t.example.com): pass --token, set "
+        "GH_ENTERPRISE_TOKEN or run `gh auth login --hostname 127.0.0.1` to give another"
+    )  # (a server other than github.com: GH_TOKEN would never be sent to it)
     async with RouteServer({}) as server:
         reason = final_error(await walk(server.base_url, "/users/mona/repos", token="t"))
     assert "not found (404): /users/mona/repos" in reason

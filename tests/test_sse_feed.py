@@ -124,7 +124,7 @@ async def test_unreachable_server_is_retried():
         url = gone.url
     async with contextlib.aclosing(sse_feed(url, **FAST)) as feed:
         items = await collect(feed, lambda got: retrying(got) and got[-1].attempt == 2)
-    assert items[-1].reason.startswith("cannot connect")
+    assert items[-1].reason == "connection refused"  # the words every feed uses
 
 
 async def test_a_silent_connection_counts_as_dropped(raw):
@@ -304,7 +304,7 @@ async def test_https_is_verified_even_after_a_redirect_from_http(raw, untrusted_
         async with contextlib.aclosing(sse_feed(url, **FAST)) as feed:
             items = await collect(feed, retrying)
         assert not events(items) and not secure.requests  # the handshake failed: no request went out
-        assert "CERTIFICATE_VERIFY_FAILED" in items[-1].reason
+        assert items[-1].reason == "TLS: unable to get local issuer certificate"  # the CA is not trusted
 
 
 async def test_proxies_from_the_environment_are_used(raw, monkeypatch):

@@ -28,6 +28,7 @@ from .github_client import (
     errors_in_band,
     mapping,
     resolve_token,
+    token_advice,
 )
 from .github_pages import EtagCache, Page, follow_pages
 from .limits import parse_int
@@ -169,8 +170,6 @@ def _endpoint(
     if mine:
         if owner:
             raise GitHubError("give an owner or mine, not both")
-        if token is None:
-            raise GitHubError("your own repositories need a token: pass --token, set GH_TOKEN or run `gh auth login`")
         return "/user/repos", params
     if not owner:
         raise GitHubError("give an owner, mine=True or a search query")
@@ -249,6 +248,8 @@ async def _repo_pages(
     cache: EtagCache | None,
     tuning: dict[str, Any],
 ) -> AsyncGenerator[RepoPage | FeedState]:
+    if mine and token is None:
+        raise GitHubError(f"your own repositories need a token: {token_advice(base_url)}")
     path, params = _endpoint(owner, org, mine, search, token, per_page, sort, direction)
     github = GitHubClient(base_url, token, client, GitHubTuning(**tuning))
     try:

@@ -30,7 +30,7 @@ from .. import __version__
 from ..text import one_line, redact, redact_url
 from .limits import MAX_WAIT_S, backoff, clamp, parse_int, parse_seconds
 from .state import FeedState
-from .transport import ACCEPT_ENCODING, BodyError, NotJson, loads_json, read_body, tls_context
+from .transport import ACCEPT_ENCODING, BodyError, NotJson, loads_json, network_failure, read_body, tls_context
 
 DEFAULT_BASE_URL = "https://api.github.com"
 UNAUTHENTICATED_NOTE = "no token: GitHub allows 60 requests an hour"
@@ -140,6 +140,27 @@ def resolve_token(
         if env.get(name, "").strip():
             return env[name].strip()
     return _gh_auth_token("github.com" if dotcom else host) if host else None
+
+
+def _host(base_url: str) -> str:
+    try:
+        return httpx.URL(base_url).host
+    except httpx.InvalidURL:
+        return ""
+
+
+def token_variable(base_url: str) -> str:
+    """The variable gh reads a token from for this server: GH_TOKEN is github.com's only; any
+    other host (GitHub Enterprise Server) takes GH_ENTERPRISE_TOKEN."""
+    return "GH_TOKEN" if _host(base_url) in ("api.github.com", "github.com", "") else "GH_ENTERPRISE_TOKEN"
+
+
+def token_advice(base_url: str) -> str:
+    """How to give a token for this server, as gh takes one."""
+    login = "`gh auth login`"
+    if token_variable(base_url) != "GH_TOKEN":
+        login = f"`gh auth login --hostname {one_line(_host(base_url), 80)}`"
+    return f"pass --token, set {token_variable(base_url)} or run {login}"
 
 
 def _gh_auth_token(hostname: str) -> str | None:
@@ -363,7 +384,8 @@ class GitHubClient:
                 f"GitHub did not finish answering {shown_path(url)} within {_human(self.tuning.deadline_s)}"
             ) from None
         except httpx.HTTPError as exc:
-            raise _Failed(f"cannot reach {one_line(httpx.URL(url).host, 80)}: {_describe(exc)}") from None
+            host = httpx.URL(url).host
+            raise _Failed(f"cannot reach {one_line(host, 80)}: {_describe(exc, host)}") from None
         except BodyError as exc:
             raise _Failed(f"GitHub's answer to {shown_path(url)} could not be read: {exc}") from None
         raise GitHubError(f"GitHub redirected more than {MAX_REDIRECTS} times, last to {shown_path(url)}")
@@ -458,8 +480,8 @@ def _final_message(status: int, url: str, message: str, authenticated: bool) -> 
     path = shown_path(url)
     if status == 401:
         if authenticated:
-            return f"GitHub refused the token (401 {message}): check --token, GH_TOKEN or `gh auth login`"
-        return f"{path} needs a token (401 {message}): pass --token or set GH_TOKEN"
+            return f"GitHub refused the token (401 {message}): {token_advice(url)} to give another"
+        return f"{path} needs a token (401 {message}): {token_advice(url)}"
     if status == 404:
         return f"not found (404): {path} does not exist or the token cannot see it"
     if status == 422:
@@ -488,12 +510,8 @@ def _message(answer: _Answer) -> str:
     return message
 
 
-def _describe(exc: httpx.HTTPError) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if isinstance(exc, httpx.ConnectError):
-        return "connection refused or failed"
-    return one_line(redact(str(exc) or type(exc).__name__), 80)
+def _describe(exc: httpx.HTTPError, host: str) -> str:
+    return one_line(redact(network_failure(exc, host)[1]), 80)
 
 
 def shown_path(url: str) -> str:

@@ -30,6 +30,7 @@ from .github_client import (
     echoable,
     errors_in_band,
     mapping,
+    token_advice,
 )
 from .github_pages import Page, canonical_url, follow_pages, next_link
 from .limits import MIN_RECONNECT_S, clamp, parse_seconds
@@ -187,9 +188,7 @@ async def _poll(
 ) -> AsyncGenerator[NotificationThread | FeedState]:
     path = _endpoint(repo)
     if token is None:
-        raise GitHubError(
-            f"notifications need a token: pass --token, set GH_TOKEN or run `gh auth login`; {SCOPE_HINT}"
-        )
+        raise GitHubError(f"notifications need a token: {token_advice(base_url)}; {SCOPE_HINT}")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise GitHubError(f"per_page must be from 1 to {MAX_PER_PAGE} for notifications, got {per_page}")
     params = {"all": "true" if all else None, "participating": "true" if participating else None, "per_page": per_page}

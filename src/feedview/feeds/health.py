@@ -24,8 +24,6 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import socket
-import ssl
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -40,7 +38,7 @@ from .conditions import Condition, Response, parse_condition
 from .health_verdicts import read_answer
 from .limits import MAX_WAIT_S, clamp
 from .state import FeedState
-from .transport import ACCEPT_ENCODING, BodyError, read_body, tls_context
+from .transport import ACCEPT_ENCODING, BodyError, network_failure, read_body, tls_context
 
 __all__ = ["CheckState", "HealthCheck", "HealthSample", "HealthStats", "Verdict", "health_feed", "resolve_checks"]
 
@@ -387,38 +385,16 @@ def _text(raw: bytes, response: httpx.Response) -> str:
 def _classify(exc: Exception, check: HealthCheck) -> tuple[ErrorKind, str]:
     if isinstance(exc, BodyError):
         return "http", str(exc)
-    chain = _exception_chain(exc)
-    if any(isinstance(e, (TimeoutError, httpx.TimeoutException)) for e in chain):
-        return "timeout", f"no answer within {check.timeout:g} s"
-    for error in chain:
-        if isinstance(error, ssl.SSLCertVerificationError):
-            return "tls", f"TLS: {error.verify_message or error.reason}"
-        if isinstance(error, ssl.SSLError):
-            return "tls", f"TLS: {error.reason or error}"
-        if isinstance(error, socket.gaierror):
-            return "dns", f"DNS: cannot resolve {httpx.URL(check.url).host}"
-        if isinstance(error, ConnectionRefusedError):
-            return "refused", "connection refused"
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.DecodingError)):
-        return "http", f"bad response: {exc}"
-    if isinstance(exc, httpx.ConnectError):
-        return "other", f"cannot connect: {exc}"
-    if isinstance(exc, httpx.TransportError):
-        return "other", f"connection lost: {exc or type(exc).__name__}"
-    return "other", _describe(exc)
+    if not isinstance(exc, (httpx.HTTPError, OSError, TimeoutError)):
+        return "other", _describe(exc)
+    kind, reason = network_failure(exc, httpx.URL(check.url).host)
+    if kind == "timeout":
+        reason = f"no answer within {check.timeout:g} s"
+    return kind, reason
 
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _exception_chain(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
 
 
 def _clean(text: str | None, secrets: Sequence[str] = (), limit: int = 160) -> str | None:

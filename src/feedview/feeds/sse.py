@@ -177,7 +177,7 @@ async def sse_batches(
                 if not is_transient(exc):
                     yield [_state("error", f"unexpected error: {describe(exc)}", secrets)]
                     return
-                reason, not_before = describe(exc), 0.0
+                reason, not_before = describe(exc, origin.host), 0.0
             failures += 1
             base = retry_ms / 1000 if retry_ms is not None else opts.reconnect_s
             delay = clamp(max(_reconnect_delay(base, failures, opts), not_before), 0.0, MAX_WAIT_S)

@@ -24,7 +24,7 @@ import httpx
 
 from ..text import one_line
 from .limits import MAX_WAIT_S, clamp, parse_int
-from .transport import tls_context, trusts_nothing
+from .transport import network_failure, tls_context, trusts_nothing
 
 # Failures of the network or of the server's HTTP, worth another try (anything else is final)
 _TRANSIENT = (httpx.TransportError, OSError, EOFError)
@@ -215,18 +215,14 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
     return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
-def describe(exc: BaseException) -> str:
-    """An exception as a short phrase (the feed makes it one clean line, secrets redacted)."""
-    text = str(exc)[:300] or type(exc).__name__
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect: {text}"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out: {text}"
-    if isinstance(exc, _TRANSIENT):
-        return f"connection lost: {text}"
+def describe(exc: BaseException, host: str = "the server") -> str:
+    """An exception as a short phrase in the vocabulary every feed speaks (transport.network_failure;
+    the feed makes it one clean line, secrets redacted)."""
     if isinstance(exc, BaseExceptionGroup):
-        return "; ".join(describe(inner) for inner in exc.exceptions[:3])
-    return f"{type(exc).__name__}: {text}"
+        return "; ".join(describe(inner, host) for inner in exc.exceptions[:3])
+    if isinstance(exc, _TRANSIENT):
+        return network_failure(exc, host)[1][:300]
+    return f"{type(exc).__name__}: {str(exc)[:300] or type(exc).__name__}"
 
 
 def is_transient(exc: BaseException) -> bool:

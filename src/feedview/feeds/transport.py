@@ -12,10 +12,11 @@ the feed reports, never a decoder that runs away.
 from __future__ import annotations
 
 import functools
+import socket
 import ssl
 import zlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import msgspec
@@ -48,6 +49,43 @@ def trusts_nothing() -> ssl.SSLContext:
     """A context that verifies against no CA at all: for transports that only ever speak
     plain http (so a plain-http client never loads the CA bundle)."""
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+FailureKind = Literal["timeout", "refused", "dns", "tls", "http", "other"]
+
+
+def network_failure(exc: BaseException, host: str) -> tuple[FailureKind, str]:
+    """What went wrong on the way to `host`, in the one vocabulary every feed speaks:
+    "connection refused", "cannot resolve HOST (DNS)", "TLS: ...", "timed out",
+    "bad response: ...", "connection lost: ...", "cannot connect: ..." (the cause is read
+    through the exception's chain: httpx wraps the socket's and TLS's own errors)."""
+    chain = _exception_chain(exc)
+    if any(isinstance(e, (TimeoutError, httpx.TimeoutException)) for e in chain):
+        return "timeout", "timed out"
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return "tls", f"TLS: {error.verify_message or error.reason}"
+        if isinstance(error, ssl.SSLError):
+            return "tls", f"TLS: {error.reason or error}"
+        if isinstance(error, socket.gaierror):
+            return "dns", f"cannot resolve {host} (DNS)"
+        if isinstance(error, ConnectionRefusedError):
+            return "refused", "connection refused"
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.DecodingError)):
+        return "http", f"bad response: {text}"
+    if isinstance(exc, httpx.ConnectError):
+        return "other", f"cannot connect: {text}"
+    return "other", f"connection lost: {text}"
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def content_codings(response: httpx.Response) -> list[str]:

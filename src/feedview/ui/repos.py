@@ -193,7 +193,10 @@ class RepoTable(PanelView, DataTable):
                 minutes = max(0, math.ceil((rate.reset - self.clock()) / 60))
                 detail.append(f" · resets in {minutes} min")
             if rate.limit == 60:
-                detail.append(" (unauthenticated: set GH_TOKEN)")
+                from ..feeds.github_client import DEFAULT_BASE_URL, token_variable
+
+                variable = token_variable(self.config.options.get("base_url") or DEFAULT_BASE_URL)
+                detail.append(f" (unauthenticated: set {variable})")
         self.show_detail(detail)
 
     # -- actions ----------------------------------------------------------------------------
