@@ -119,11 +119,25 @@ def _lab_arguments(lab: argparse.ArgumentParser) -> None:
     lab.add_argument("--token", default="lab-token", help="the token the lab accepts (default: lab-token)")
 
 
+def _since(text: str) -> str:
+    """ntfy's since=: a duration (30s, 10m, 2h, 1d), a Unix time, a message id, or `all`."""
+    if not (0 < len(text) <= 64 and text.isascii() and text.isalnum()):
+        raise argparse.ArgumentTypeError(f"expected a duration (10m), a Unix time, a message id or all, got {text!r}")
+    return text
+
+
 def _watch_arguments(watch: argparse.ArgumentParser) -> None:
-    watch.add_argument("url", type=_http_url, metavar="URL")
+    watch.add_argument("url", type=_http_url, metavar="URL", help="an SSE stream, or an ntfy topic's URL")
     watch.add_argument("--json", action="store_true", help="one JSON object per event on stdout")
     watch.add_argument("--count", type=_positive_int, metavar="N", help="exit after N events")
     watch.add_argument("--last-event-id", metavar="ID", default="", help="resume after this event ID")
+    watch.add_argument(
+        "--since",
+        type=_since,
+        metavar="WHEN",
+        help="ntfy: cached messages first: a duration (10m), a Unix time, a message id, or all",
+    )
+    watch.add_argument("--poll", action="store_true", help="ntfy: the cached messages only, then exit")
     watch.add_argument(
         "--header",
         "-H",

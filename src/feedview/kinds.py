@@ -58,6 +58,8 @@ class NotificationsOptions(SseReconnect, kw_only=True):
     headers: Headers = {}
     last_event_id: str = ""
     idle_timeout: Seconds = 60.0
+    since: str = ""  # ntfy: cached messages first (10m, a Unix time, a message id or all)
+    poll: bool = False  # ntfy: the cached messages only, then the feed ends
 
     def __post_init__(self) -> None:
         _check_url("url", self.url)

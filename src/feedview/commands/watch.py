@@ -33,6 +33,8 @@ def feed_options(args) -> dict:
         "headers": dict(args.header),
         "last_event_id": args.last_event_id,
         "idle_timeout": args.idle_timeout,
+        "since": args.since or "",
+        "poll": args.poll,
     }
 
 

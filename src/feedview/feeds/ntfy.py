@@ -15,6 +15,7 @@ straight into it in C; anything else is read field by field with those same type
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -181,9 +182,24 @@ class SeenIds:
         self.before_resume = set(self.recent)
 
 
-def resume_url(url: httpx.URL, seen: SeenIds) -> httpx.URL:
-    """Where to reconnect: after the last message seen (ntfy's `since=`), if any."""
-    return url.copy_set_param("since", seen.last) if seen.last else url
+def resume_url(url: httpx.URL, seen: SeenIds, since: str = "") -> httpx.URL:
+    """Where to (re)connect: after the last message seen (ntfy's `since=`), else from `since`
+    (a duration like 10m, a Unix time, a message id or `all`), else as given."""
+    if seen.last:
+        return url.copy_set_param("since", seen.last)
+    return url.copy_set_param("since", since) if since else url
+
+
+_TOPICS = re.compile(r".*/[-_A-Za-z0-9]{1,64}(?:,[-_A-Za-z0-9]{1,64})*/?")  # ends in a topic (or a list)
+
+
+def topic_stream_url(url: httpx.URL) -> httpx.URL | None:
+    """ntfy's stream of a topic URL given without its endpoint (`https://ntfy.sh/mytopic` ->
+    `.../mytopic/sse`), as `ntfy subscribe` takes it; None for a URL that cannot be one."""
+    path = url.path
+    if not _TOPICS.fullmatch(path) or path.rstrip("/").endswith(("/sse", "/json", "/raw", "/ws")):
+        return None
+    return url.copy_with(path=path.rstrip("/") + "/sse", query=url.query or None)
 
 
 def notification_items(events: list[SseEvent], seen: SeenIds) -> list[SseEvent | Notification]:

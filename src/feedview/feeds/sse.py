@@ -34,8 +34,18 @@ import httpx
 from ..text import one_line, redact
 from .eventstream import DEFAULT_MAX_SIZE, Event, EventStreamDecoder, EventStreamError, SseEvent
 from .limits import MAX_WAIT_S, MIN_RECONNECT_S, backoff, clamp
-from .ntfy import Notification, SeenIds, notification_items, resume_url
-from .sse_transport import Final, Retryable, describe, header_secrets, is_transient, new_client, open_stream, stream_url
+from .ntfy import Notification, SeenIds, notification_items, resume_url, topic_stream_url
+from .sse_transport import (
+    Final,
+    NotAStream,
+    Retryable,
+    describe,
+    header_secrets,
+    is_transient,
+    new_client,
+    open_stream,
+    stream_url,
+)
 from .state import FeedState
 from .transport import BodyError, decoded_chunks
 
@@ -71,17 +81,30 @@ async def sse_feed(
     headers: Mapping[str, str] | None = None,
     last_event_id: str = "",
     idle_timeout: float = 60.0,
+    since: str = "",
+    poll: bool = False,
     client: httpx.AsyncClient | None = None,
     **tuning: Any,
 ) -> AsyncGenerator[SseItem, None]:
     """Yield FeedState items and, for each event, a Notification or an SseEvent.
 
     `headers` go only to the stream's own origin (never across a redirect to
-    another one). A caller's `client` is left open; one the feed creates is closed.
-    `tuning`: the fields of `ReconnectPolicy` (e.g. reconnect_s=0.01 in tests).
+    another one). ntfy: `since` (a duration like 10m, a Unix time, a message id or
+    `all`) asks for cached messages first; `poll` for the cached ones only, after which
+    the feed ends ("closed") instead of reconnecting. A topic URL given without its
+    endpoint (`https://ntfy.sh/mytopic`) is followed to its `/sse` stream. A caller's
+    `client` is left open; one the feed creates is closed. `tuning`: the fields of
+    `ReconnectPolicy` (e.g. reconnect_s=0.01 in tests).
     """
     batches = sse_batches(
-        url, headers=headers, last_event_id=last_event_id, idle_timeout=idle_timeout, client=client, **tuning
+        url,
+        headers=headers,
+        last_event_id=last_event_id,
+        idle_timeout=idle_timeout,
+        since=since,
+        poll=poll,
+        client=client,
+        **tuning,
     )
     async with contextlib.aclosing(batches):
         async for batch in batches:
@@ -95,6 +118,8 @@ async def sse_batches(
     headers: Mapping[str, str] | None = None,
     last_event_id: str = "",
     idle_timeout: float = 60.0,
+    since: str = "",
+    poll: bool = False,
     client: httpx.AsyncClient | None = None,
     interpret: Callable[[list[Event], SeenIds], list] | None = None,
     **tuning: Any,
@@ -124,6 +149,8 @@ async def sse_batches(
     seen = SeenIds(opts.remembered_ids)
     retry_ms: int | None = None
     failures = 0
+    opened = False  # a stream has opened: an ntfy topic's page is no longer worth a second look
+    page = ""  # the URL given answered with a page: why, while its /sse is tried
     try:
         while True:
             yield [FeedState("connecting", attempt=failures)]
@@ -131,10 +158,13 @@ async def sse_batches(
             response = None
             try:
                 try:
-                    target = origin if last_event_id else resume_url(origin, seen)
+                    target = origin if last_event_id else resume_url(origin, seen, since)
+                    if poll:
+                        target = target.copy_set_param("poll", "1")
                     response = await open_stream(
                         client, target, origin, headers, last_event_id, timeout, opts.max_redirects
                     )
+                    opened = True
                     yield [FeedState("open")]
                     decoder = EventStreamDecoder(last_event_id, opts.max_size)
                     malformed: EventStreamError | None = None
@@ -159,12 +189,24 @@ async def sse_batches(
                             # without this, a compressed stream of them would hold the loop for minutes
                             await asyncio.sleep(0)
                             pause_at = time.monotonic() + PAUSE_EVERY_S
+                    if poll:
+                        yield [FeedState("closed", "the server sent what it had cached")]
+                        return
                     reason, not_before = "the server ended the stream", 0.0
                 finally:
                     if response is not None:
                         await response.aclose()
+            except NotAStream as not_a_stream:
+                topic = None if opened or page else topic_stream_url(origin)
+                if topic is None:
+                    yield [_state("error", page or not_a_stream.reason, secrets)]
+                    return
+                # an ntfy topic's own URL answers with its web page; its stream is at /sse
+                page, origin = f"{not_a_stream.reason}, nor is {topic.path}", topic
+                continue
             except Final as final:
-                yield [_state(final.phase, final.reason, secrets)]
+                reason = f"{page}: {final.reason}" if page and not opened else final.reason
+                yield [_state(final.phase, reason, secrets)]
                 return
             except BodyError as exc:
                 yield [_state("error", f"cannot read the stream: {exc}", secrets)]

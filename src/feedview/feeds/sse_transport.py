@@ -48,6 +48,10 @@ class Final(Exception):
         self.reason = reason
 
 
+class NotAStream(Final):
+    """The server answered, but not with an event stream (an ntfy topic's web page, say)."""
+
+
 def new_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
     """A client for event streams, with the process's shared TLS contexts (feeds/transport.py)."""
     if getproxies():
@@ -184,7 +188,7 @@ def _check(response: httpx.Response) -> None:
     ctype = response.headers.get("content-type", "")
     if ctype.partition(";")[0].strip().lower() != "text/event-stream":
         shown = one_line(ctype[:60]) or "none"
-        raise Final("error", f"not an event stream (content type: {shown})")
+        raise NotAStream("error", f"not an event stream (content type: {shown})")
 
 
 def _status_line(status: int) -> str:

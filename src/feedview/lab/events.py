@@ -50,10 +50,15 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("/firehose?count=200000&size=200", "SSE firehose from pre-rendered bytes (resumes by Last-Event-ID)"),
     (
         "/ntfy/{topic}/sse",
-        "ntfy-compatible SSE subscription; since=ID|all|UNIXTIME|10m; cut_after=N resend=N "
+        "ntfy-compatible SSE subscription; since=ID|all|UNIXTIME|10m; poll=1 (cached only, then the end); "
+        "cut_after=N resend=N "
         "retry=V retry_digits=N close_after=N data_lines=N blank_lines=N",
     ),
-    ("/ntfy/{topic}", "POST: publish to an ntfy topic (body = message; Title/Priority/Tags/Click headers)"),
+    (
+        "/ntfy/{topic}",
+        "POST: publish to an ntfy topic (body = message; Title/Priority/Tags/Click headers); "
+        "GET: the topic's web page, as ntfy answers (not a stream)",
+    ),
 ]
 
 SSE_HEADERS = [
@@ -171,6 +176,7 @@ def routes(config: LabConfig, state: LabState) -> list[Route]:
         Route("/firehose", _Firehose(config, state)),
         Route("/ntfy/{topic:str}/sse", _NtfySubscribe(config, state, ntfy)),
         Route("/ntfy/{topic:str}", _NtfyPublish(ntfy), methods=["POST", "PUT"]),
+        Route("/ntfy/{topic:str}", _NtfyPage(), methods=["GET", "HEAD"]),
     ]
 
 
@@ -540,6 +546,8 @@ class _NtfySubscribe:
                     sent += 1
                     if sent == limit:
                         return
+                if params.get("poll") in ("1", "true", "yes"):
+                    return  # ntfy's poll=1: what is cached, then the end of the stream
                 changed = topic.changed
                 queue = _after(topic.messages, last)  # published while we were writing
                 if queue:
@@ -551,6 +559,25 @@ class _NtfySubscribe:
                 queue = _after(topic.messages, last)
 
         await _stream(self.state, receive, send, body)
+
+
+class _NtfyPage:
+    """GET on a topic's own URL: ntfy answers with its web app (a page, not a stream)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        name = scope["path_params"]["topic"]
+        page = f"<!doctype html><title>{name if _valid_topic(name) else 'ntfy'} - ntfy (lab)</title>".encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(page)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": page})
 
 
 class _NtfyPublish:

@@ -27,6 +27,7 @@ from textual.widgets import Static
 from ..config import PanelConfig
 from ..feeds.state import FeedState
 from ..text import clean_line
+from .emoji import split_tags
 from .line_list import LineList
 from .panel import FeedPanel
 from .safe import safe_text
@@ -289,6 +290,9 @@ class NotificationView(LineList, can_focus=True):
             Segment(f"{when:>4} ", styles["notifications--time"]),
         ]
         if hasattr(item, "message"):
+            emojis, tags = split_tags(item.tags) if item.tags else ("", [])
+            if emojis:  # as ntfy shows them: before the title (or the message)
+                segments.append(Segment(emojis + " ", styles[""]))
             title = clean_line(item.title)
             if title:
                 title_style = (
@@ -296,9 +300,8 @@ class NotificationView(LineList, can_focus=True):
                 )
                 segments.append(Segment(title + "  ", title_style))
             segments.append(Segment(clean_line(item.message), styles[""]))
-            if item.tags:
-                tags = "  " + " ".join("#" + clean_line(t) for t in item.tags)
-                segments.append(Segment(tags, styles["notifications--tags"]))
+            if tags:
+                segments.append(Segment("  " + " ".join("#" + t for t in tags), styles["notifications--tags"]))
         else:
             segments.append(Segment(f"{clean_line(item.type)} ", styles["notifications--event"]))
             segments.append(Segment(clean_line(item.data), styles[""]))
@@ -343,7 +346,9 @@ def notification_detail(item: Any, sent: float, now: float) -> DetailScreen:
         ("click", safe_text(item.click or "", "underline", one_line=True)),
         ("id", safe_text(item.id, one_line=True)),
     ]
-    title = safe_text(item.title or item.topic or "notification", "bold", one_line=True)
+    emojis, _ = split_tags(item.tags)
+    title = safe_text(f"{emojis} " if emojis else "", one_line=True)
+    title.append_text(safe_text(item.title or item.topic or "notification", "bold", one_line=True))
     raw = dict(item.raw) if item.raw else None
     if raw is None:
         from ..feeds.transport import NotJson, loads_json
