@@ -66,3 +66,18 @@ def test_json_final_error_is_one_line(make_lab):
     result = feedview("notifications", "--base-url", lab.base_url, "--token", "lab-token", "--json")
     assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert "classic token" in result.stderr and "lab-token" not in result.stderr
+
+
+def test_a_lab_left_idle_stamps_what_arrived_when_it_was_due_not_in_the_future():
+    import time
+    from datetime import datetime
+
+    from feedview.lab import LabConfig
+    from feedview.lab.notifications import Inbox
+
+    inbox = Inbox(LabConfig(extra={"notifications_new_every": 20}))
+    inbox.started -= 3600  # an hour without a request
+    inbox.arrive()
+    stamps = [datetime.fromisoformat(t["updated_at"]).timestamp() for t in inbox.threads]
+    assert inbox.arrived == 180 and max(stamps) <= time.time()
+    assert len(set(stamps)) == len(stamps)  # each change at its own second, as If-Modified-Since needs

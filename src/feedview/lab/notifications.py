@@ -105,9 +105,9 @@ class Inbox:
         for age in range(14, 0, -1):
             self.add(updated=int(self.started) - age * 3037, unread=age % 3 != 0)
 
-    def tick(self) -> int:
-        """The next change's time: now, but always at least a second after the last one."""
-        self.last_change = max(int(time.time()), self.last_change + 1)
+    def tick(self, at: float | None = None) -> int:
+        """The next change's time: now (or `at`), but always at least a second after the last one."""
+        self.last_change = max(int(time.time() if at is None else at), self.last_change + 1)
         return self.last_change
 
     def add(
@@ -152,7 +152,9 @@ class Inbox:
         due = int((time.time() - self.started) / every)
         while self.arrived < due:
             self.arrived += 1
-            self.add()
+            # stamped when it was due, not when someone next asked: a lab left idle for an hour
+            # would otherwise stamp a burst of threads in the future (every one "now" on screen)
+            self.add(updated=self.tick(self.started + self.arrived * every))
 
     def find(self, thread_id: str) -> dict[str, Any] | None:
         return next((t for t in self.threads if t["id"] == thread_id), None)

@@ -47,7 +47,7 @@ class FeedviewApp(App[int]):
         Binding("right_square_bracket", "cycle_tab(1)", "Next tab", show=False),
         Binding("left_square_bracket", "cycle_tab(-1)", "Prev tab", show=False),
         *(Binding(str(n), f"show_tab({n})", f"Tab {n}", show=False) for n in range(1, 10)),
-        Binding("d", "demo", "Demo", show=False),
+        Binding("d", "demo", "Demo"),  # (in the footer only while there is no panel: check_action)
         Binding("q", "quit", "Quit"),
         # a watcher is left with ctrl+c, as tail -f and ntfy subscribe are (a focused input
         # still copies with it: the input's own binding comes first)
@@ -258,6 +258,10 @@ class FeedviewApp(App[int]):
 
             # over a form or detail, or while typing (ctrl+w deletes a word), the key is theirs
             return len(self.screen_stack) == 1 and not isinstance(self.focused, Input)
+        if action in ("toggle_layout", "cycle_tab", "show_tab"):
+            return bool(self.panels)  # keys that mean nothing without panels leave the footer
+        if action == "demo":
+            return not self.panels
         return True
 
     # -- events -----------------------------------------------------------------------------

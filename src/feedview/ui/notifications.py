@@ -142,6 +142,7 @@ class NotificationView(LineList, can_focus=True):
             self.app.bell()  # nothing to pause: "paused" over a dead feed would say it is alive
             return
         self.paused = not self.paused
+        self._update_detail(force=True)
         if self.paused:
             self.show_state(FeedState("paused", reason="space resumes"))
         else:
@@ -194,7 +195,8 @@ class NotificationView(LineList, can_focus=True):
 
     def on_second(self) -> None:
         super().on_second()
-        if self._detail_stale:
+        quiet = self._rate_window and time.monotonic() - self._rate_window[-1][0] >= 1.0
+        if self._detail_stale or quiet:  # a quiet (or paused) stream's rate falls to 0/s, not stays
             self._update_detail(force=True)
 
     def _update_detail(self, force: bool = False) -> None:
@@ -222,7 +224,9 @@ class NotificationView(LineList, can_focus=True):
 
     def _detail_text(self) -> Text:
         detail = Text(f"{self.received:,} received", style="dim")
-        if len(self._rate_window) >= 2:
+        if self.paused:
+            detail.append(" · paused", style="dim")
+        elif len(self._rate_window) >= 2:
             (t0, n0), (t1, n1) = self._rate_window[0], self._rate_window[-1]
             if t1 - t0 >= 1.0:  # a rate over less than a second says little
                 detail.append(f" · {(n1 - n0) / (t1 - t0):,.0f}/s", style="dim")

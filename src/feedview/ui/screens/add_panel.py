@@ -21,6 +21,16 @@ def panel_from_form(kind: str, target: str, title: str) -> PanelConfig:
     return panel_from_table(table, "new panel")
 
 
+def form_words(error: str) -> str:
+    """A config error in the form's own words: "key 'url': ..." is the "watch" field here."""
+    message = error.removeprefix("new panel").lstrip(" :(").split("): ", 1)[-1]
+    for key in ("url", "urls", "owner", "search", "repo"):
+        message = message.replace(f"key '{key}': ", "")
+    return message.replace(
+        "give one of the keys 'owner', 'mine = true' or 'search'", "give an owner, org:NAME, search:QUERY or mine"
+    )
+
+
 class AddPanelScreen(ModalScreen[PanelConfig | None]):
     CSS_PATH = "screens.tcss"
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -62,7 +72,6 @@ class AddPanelScreen(ModalScreen[PanelConfig | None]):
         try:
             panel = panel_from_form(kind, self.query_one("#target", Input).value, self.query_one("#title", Input).value)
         except ConfigError as exc:
-            message = str(exc).removeprefix("new panel")
-            self.query_one("#error", Static).update(message.lstrip(" :(").split("): ", 1)[-1])
+            self.query_one("#error", Static).update(form_words(str(exc)))
             return
         self.dismiss(panel)

@@ -37,25 +37,28 @@ class Welcome(VerticalScroll):
         self.config_path = config_path
 
     def compose(self) -> ComposeResult:
-        intro = Text.assemble(
-            ("Welcome to feedview\n\n", "bold"),
-            "No dashboard is configured yet. feedview reads its panels from\n\n    ",
-            (str(self.config_path), "bold underline"),
-            "\n\n(or from the file given with ",
-            ("--config PATH", "bold"),
-            "). Create it with panels like these:",
-        )
-        yield Static(intro)
-        yield Static(highlighted_toml(EXAMPLE_CONFIG), classes="example")
+        # the way to the demo first: at 80x24 the example below would push it out of sight
         yield Static(
             Text.assemble(
-                "Or try everything offline first: the demo runs a feed lab on this machine.\nAnytime: ",
-                ("ctrl+p", "bold"),
-                " lists every action, ",
-                ("a", "bold"),
-                " adds a panel.",
+                ("Welcome to feedview", "bold"),
+                "\n\nNo dashboard is configured yet. Try everything offline first: the demo runs a feed lab on "
+                "this machine.",
             )
         )
         with Horizontal(classes="buttons"):
             yield Button("Open the demo (d)", variant="primary", id="open-demo")
             yield Button("Quit (q)", id="quit")
+        yield Static(
+            Text.assemble(
+                "\nfeedview reads its panels from ",
+                (str(self.config_path), "bold underline"),
+                " (or the file given with ",
+                ("--config PATH", "bold"),
+                "). Create it with panels like these; ",
+                ("a", "bold"),
+                " adds one now, ",
+                ("ctrl+p", "bold"),
+                " lists every action:",
+            )
+        )
+        yield Static(highlighted_toml(EXAMPLE_CONFIG), classes="example")
