@@ -76,7 +76,8 @@ def test_a_lab_left_idle_stamps_what_arrived_when_it_was_due_not_in_the_future()
     from feedview.lab.notifications import Inbox
 
     inbox = Inbox(LabConfig(extra={"notifications_new_every": 20}))
-    inbox.started -= 3600  # an hour without a request
+    inbox.started -= 3600  # an hour without a request (its first threads stay where they were)
+    inbox.last_change -= 3600
     inbox.arrive()
     stamps = [datetime.fromisoformat(t["updated_at"]).timestamp() for t in inbox.threads]
     assert inbox.arrived == 180 and max(stamps) <= time.time()
