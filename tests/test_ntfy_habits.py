@@ -23,8 +23,9 @@ def publish(lab, topic: str, *messages: str) -> None:
 
 
 def watch(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "feedview.cli", "watch", *args], capture_output=True, text=True,
-                          timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "feedview.cli", "watch", *args], capture_output=True, text=True, timeout=30
+    )
 
 
 async def items_until_closed(url: str, **options) -> list:

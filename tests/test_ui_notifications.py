@@ -206,26 +206,6 @@ async def test_ring_buffer_keeps_the_newest_and_renders_only_what_it_keeps():
         await wait_until(lambda: "1,000 received" in screen_text(app) and "keeping 50" in screen_text(app))
 
 
-async def test_urgent_notifications_toast_and_ring_the_bell():
-    script = Script()
-    app = app_with(script)
-    bells: list[int] = []
-    async with app.run_test(size=(100, 20)) as pilot:
-        app.bell = lambda: bells.append(1)
-        script.put(note(1, priority=3, title="calm"))
-        view = app.query_one(NotificationView)
-        await wait_until(lambda: view.received == 1)
-        await pilot.pause(0.1)
-        assert not bells and not app._notifications
-        script.put(note(2, priority=5, title="[b]disk full[/b]", message="db-1 at 99%"))
-        await wait_until(lambda: bool(bells))
-        toast = list(app._notifications)[-1]
-        assert toast.title == "[b]disk full[/b]" and toast.message == "db-1 at 99%" and not toast.markup
-        script.put(note(3, priority=4, title="again"))  # another toast, but the bell rang just now
-        await wait_until(lambda: list(app._notifications)[-1].title == "again")
-        assert len(bells) == 1
-
-
 async def test_cursor_moves_and_stays_on_its_item_while_new_ones_arrive():
     script = Script()
     app = app_with(script)

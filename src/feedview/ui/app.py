@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from .tabs import PanelTabs
 
 
+BELL_EVERY_S = 10.0  # urgent news rings the bell at most this often per panel
+
+
 def panel_class(kind: str) -> type[FeedPanel]:
     return kind_of(kind).panel_class()
 
@@ -81,6 +84,7 @@ class FeedviewApp(App[int]):
         self.resources = contextlib.ExitStack()  # the demo's lab lives here until exit
         self._panel_count = 0
         self._tab_bar_lock = asyncio.Lock()
+        self._last_bell: dict[str, float] = {}  # panel id -> when its urgent news last rang the bell
 
     def open_feed(self, config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
         """A fresh feed for this panel config; `overrides` replace options (e.g. sort); `batches`:
@@ -277,6 +281,43 @@ class FeedviewApp(App[int]):
             if panel is not None and tabs is not None:
                 tabs.active = f"tab-{panel.id.removeprefix('panel-')}"
 
+    async def on_notification_view_urgent(self, message) -> None:
+        """A panel's urgent news: its one toast, updated in place, and the bell at most every
+        BELL_EVERY_S per panel (a busy alert topic would ring non-stop)."""
+        from .alerts import Alerts
+        from .notifications import priority_of
+
+        panel = self._panel_of(message.control)
+        if panel is None:
+            return
+        dashboard = self.screen_stack[0]  # under any detail or form pushed over it
+        found = dashboard.query("#alerts")
+        rack = found.first(Alerts) if found else None
+        if rack is None:  # mounted with the first urgent news, not before the first frame
+            rack = Alerts()
+            await dashboard.mount(rack)
+        newest = message.newest
+        rack.show(
+            panel.id or "",
+            panel.title,
+            getattr(newest, "title", "") or getattr(newest, "topic", "") or "notification",
+            getattr(newest, "message", ""),
+            message.count - 1,
+            "error" if priority_of(newest) == 5 else "warning",
+        )
+        now = time.monotonic()
+        if now - self._last_bell.get(panel.id or "", -BELL_EVERY_S) >= BELL_EVERY_S:
+            self._last_bell[panel.id or ""] = now
+            self.bell()
+
+    def _panel_of(self, widget) -> FeedPanel | None:
+        from .panel import FeedPanel
+
+        for node in widget.ancestors_with_self if widget is not None else ():
+            if isinstance(node, FeedPanel):
+                return node
+        return None
+
     def on_feed_panel_changed(self, event) -> None:
         label = Content.from_rich_text(event.panel.label())
         for tab in self.query(f"#tab-{event.panel.id.removeprefix('panel-')}"):
@@ -303,6 +344,8 @@ class FeedviewApp(App[int]):
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(w.wait() for w in cancelled), return_exceptions=True), 0.5)
         await panel.remove()
+        for rack in self.screen_stack[0].query("#alerts"):
+            rack.forget(panel.id)
         tabs = self.tabs
         if tabs is not None:
             await tabs.remove_tab(f"tab-{number}")

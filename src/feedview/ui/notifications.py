@@ -35,7 +35,6 @@ from .screens.detail import DetailScreen
 from .timefmt import age, stamp
 
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
-BELL_EVERY_S = 10.0  # urgent notifications toast each time, but ring the bell at most this often
 PRIORITY_ICONS = {5: "‼", 4: "!", 3: "•", 2: "↓", 1: "·"}
 PRIORITY_STYLES = {
     5: "notifications--p5",
@@ -101,8 +100,8 @@ class NotificationView(LineList, can_focus=True):
         self._resume: asyncio.Event | None = None
         self._last_feed_state: FeedState | None = None
         self._shown_seq = 0  # newest item number already accounted for on screen
-        self._urgent: list[Any] = []
-        self._last_bell = -BELL_EVERY_S
+        self._urgent: Any = None  # the newest urgent item since the last frame
+        self._urgent_count = 0  # and how many there were
         self._detail_stale = False
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
@@ -130,7 +129,9 @@ class NotificationView(LineList, can_focus=True):
                 now = clock()
                 entries.extend([(item, now) for item in batch])
                 self.received += len(batch)
-                self._urgent.extend([item for item in batch if getattr(item, "priority", 0) >= 4])
+                urgent = [item for item in batch if getattr(item, "priority", 0) >= 4]
+                if urgent:
+                    self._urgent, self._urgent_count = urgent[-1], self._urgent_count + len(urgent)
                 self.request_flush()
             if self.paused:
                 self._resume = asyncio.Event()
@@ -169,9 +170,22 @@ class NotificationView(LineList, can_focus=True):
         self._show_newer_above()
         self.arrived(new)
         self._update_detail()
-        if self._urgent:
-            self._alert(self._urgent[-50:])
-            self._urgent = []
+        if self._urgent_count:
+            self.post_message(self.Urgent(self, self._urgent, self._urgent_count))
+            self._urgent, self._urgent_count = None, 0
+
+    class Urgent(Message):
+        """Priority 4 or 5 arrived: `count` such items since the last frame, `newest` of them."""
+
+        def __init__(self, view: NotificationView, newest: Any, count: int) -> None:
+            super().__init__()
+            self.view = view
+            self.newest = newest
+            self.count = count
+
+        @property
+        def control(self) -> NotificationView:
+            return self.view
 
     class NewerAbove(Message):
         """How many newer items sit above the rows in view (0: the list follows the newest)."""
@@ -209,27 +223,15 @@ class NotificationView(LineList, can_focus=True):
         self._rate_window.append((now, self.received))
         self.show_detail(self._detail_text())
 
-    def _alert(self, urgent: list[Any]) -> None:
-        newest = urgent[-1]
-        title = clean_line(getattr(newest, "title", "") or getattr(newest, "topic", "") or "notification")
-        message = clean_line(getattr(newest, "message", ""))[:200]
-        if len(urgent) > 1:
-            message = f"{message}\n(+{len(urgent) - 1:,} more urgent)"
-        severity = "error" if priority_of(newest) == 5 else "warning"
-        self.app.notify(message, title=title, severity=severity, markup=False)
-        now = time.monotonic()
-        if now - self._last_bell >= BELL_EVERY_S:  # a busy alert topic would ring non-stop
-            self._last_bell = now
-            self.app.bell()
-
     def _detail_text(self) -> Text:
         detail = Text(f"{self.received:,} received", style="dim")
         if self.paused:
             detail.append(" · paused", style="dim")
         elif len(self._rate_window) >= 2:
             (t0, n0), (t1, n1) = self._rate_window[0], self._rate_window[-1]
-            if t1 - t0 >= 1.0:  # a rate over less than a second says little
-                detail.append(f" · {(n1 - n0) / (t1 - t0):,.0f}/s", style="dim")
+            rate = (n1 - n0) / (t1 - t0) if t1 - t0 >= 1.0 else 0.0  # (less than a second says little)
+            if rate >= 0.5:  # a quiet stream shows no rate rather than a stale one
+                detail.append(f" · {rate:,.0f}/s", style="dim")
         if self.received > len(self.entries):
             detail.append(f" · keeping {len(self.entries):,}", style="dim")
         return detail
