@@ -15,7 +15,6 @@ from feedview.ui.app import FeedviewApp
 from feedview.ui.notifications import NotificationView
 from feedview.ui.screens.detail import DetailScreen
 
-
 NOW = 1_767_225_600.0
 
 
