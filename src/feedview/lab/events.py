@@ -47,7 +47,11 @@ ENDPOINTS: list[tuple[str, str]] = [
         "stall_stream=1 malformed=1 bad_json=1 gone_after=N retry_digits=N close_after=N "
         "data_lines=N blank_lines=N",
     ),
-    ("/firehose?count=200000&size=200", "SSE firehose from pre-rendered bytes (resumes by Last-Event-ID)"),
+    (
+        "/firehose?count=200000&size=200",
+        "SSE firehose from pre-rendered bytes (resumes by Last-Event-ID); priority=P: every event P "
+        "(default: 1..5 in turn)",
+    ),
     (
         "/ntfy/{topic}/sse",
         "ntfy-compatible SSE subscription; since=ID|all|UNIXTIME|10m; poll=1 (cached only, then the end); "
@@ -408,7 +412,8 @@ MALFORMED = (
 
 
 class _Firehose:
-    """GET /firehose?count=N&size=B: N events with B bytes of ntfy-shaped JSON data each.
+    """GET /firehose?count=N&size=B[&priority=P]: N events with B bytes of ntfy-shaped JSON data
+    each, their priorities cycling 1..5 (so two in five are urgent), or all P.
 
     Rendered once per (count, size) and sent in FIREHOSE_WRITE slices, so the lab
     writes far faster than any client parses. Last-Event-ID k resumes at k+1;
@@ -417,10 +422,10 @@ class _Firehose:
 
     def __init__(self, config: LabConfig, state: LabState) -> None:
         self.config, self.state = config, state
-        self.rendered: tuple[tuple[int, int], bytes, list[int]] | None = None
+        self.rendered: tuple[tuple[int, int, int], bytes, list[int]] | None = None
 
-    def render(self, count: int, size: int) -> tuple[bytes, list[int]]:
-        if self.rendered is None or self.rendered[0] != (count, size):
+    def render(self, count: int, size: int, priority: int = 0) -> tuple[bytes, list[int]]:
+        if self.rendered is None or self.rendered[0] != (count, size, priority):
             now = int(time.time())
             empty = (
                 f'{{"id":"fh{0:010d}","time":{now},"event":"message","topic":"firehose",'
@@ -429,20 +434,21 @@ class _Firehose:
             pad = "x" * max(0, size - len(empty))
             frames = [
                 f'id: {n}\ndata: {{"id":"fh{n:010d}","time":{now},"event":"message","topic":"firehose",'
-                f'"title":"Event {n:07d}","message":"{pad}","priority":{1 + n % 5},"tags":["zap"]}}\n\n'
+                f'"title":"Event {n:07d}","message":"{pad}","priority":{priority or 1 + n % 5},"tags":["zap"]}}\n\n'
                 for n in range(1, count + 1)
             ]
             offsets = [0]
             for frame in frames:
                 offsets.append(offsets[-1] + len(frame))
-            self.rendered = ((count, size), "".join(frames).encode(), offsets)
+            self.rendered = ((count, size, priority), "".join(frames).encode(), offsets)
         return self.rendered[1], self.rendered[2]
 
     async def __call__(self, scope, receive, send) -> None:
         params = knobs(scope)
         count = int(_number(params, "count", 10_000, low=1))
         size = int(_number(params, "size", 200, low=1))
-        if count > 5_000_000 or size > 65_536:
+        priority = int(_number(params, "priority", 0, low=0))
+        if count > 5_000_000 or size > 65_536 or priority > 5:
             await _plain(send, 400, b'{"message":"count is at most 5000000 and size at most 65536"}')
             return
         last = _header(scope, b"last-event-id") or ""
@@ -450,7 +456,7 @@ class _Firehose:
         if done >= count:
             await _plain(send, 204)
             return
-        blob, offsets = await asyncio.get_running_loop().run_in_executor(None, self.render, count, size)
+        blob, offsets = await asyncio.get_running_loop().run_in_executor(None, self.render, count, size, priority)
         view = memoryview(blob)
 
         async def body(write) -> None:

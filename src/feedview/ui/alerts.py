@@ -75,9 +75,6 @@ class Alerts(Container):
         self._drawn: dict[str, float] = {}  # panel id -> when its toast was last redrawn
         self._redraw_due = False
 
-    def on_mount(self) -> None:
-        frames_of(self.app).every_second(self, self._expire)
-
     def on_unmount(self) -> None:
         frames_of(self.app).stop(self)
 
@@ -87,6 +84,7 @@ class Alerts(Container):
         if before is not None:
             more += before.more + 1
         self._news[panel_id] = _News(panel, title, message, more, severity, time.monotonic() + ALERT_S)
+        frames_of(self.app).every_second(self, self._expire)  # while a toast is up
         if time.monotonic() - self._drawn.get(panel_id, 0.0) >= REDRAW_EVERY_S:
             self._draw(panel_id)
         elif not self._redraw_due:
@@ -124,6 +122,8 @@ class Alerts(Container):
                 del self._news[panel_id]
                 self._drawn.pop(panel_id, None)
                 self.query(f"#alert-{panel_id}").remove()
+        if not self._news:
+            frames_of(self.app).stop(self)
 
     def on_click(self, event: events.Click) -> None:
         """A click on a toast dismisses it."""

@@ -176,6 +176,8 @@ class ThreadList(LineList, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.order))
         self.keep_cursor_in_view()
         self.refresh()
+        if self.order:
+            self.keep_times_current()
         self.arrived(fresh_unread)
         self._show_counts()
 
@@ -267,6 +269,11 @@ class ThreadList(LineList, can_focus=True):
         if selected:
             strip = self.highlighted(strip, "gh--cursor")
         return strip
+
+    def time_labels(self) -> tuple[str, ...]:
+        now, top = self.clock(), int(self.scroll_offset.y)
+        shown = self.order[top : top + self.scrollable_content_region.height]
+        return tuple(age(when, now) if (when := parse_iso(self.threads[i].updated_at)) else "" for i in shown)
 
     # -- cursor -----------------------------------------------------------------------------
 

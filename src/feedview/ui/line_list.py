@@ -32,6 +32,7 @@ class LineList(PanelView, ScrollView):
         super().__init__(*args, **kwargs)
         self._styles: dict[str, Style] = {}
         self._styles_for: tuple | None = None  # the (focus, theme) that _styles were made for
+        self._labels: tuple[str, ...] = ()  # the relative times in view at the last second tick
 
     @property
     def row_count(self) -> int:
@@ -45,12 +46,21 @@ class LineList(PanelView, ScrollView):
         """Remember the item at `row` (0 <= row < row_count) as the selected one."""
         raise NotImplementedError
 
-    def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too: Textual walks the MRO
+    def keep_times_current(self) -> None:
+        """Join the app's second tick (once there are rows whose relative times can age)."""
         frames_of(self.app).every_second(self, self.on_second)
 
+    def time_labels(self) -> tuple[str, ...]:
+        """The relative times of the rows in view, as they would be drawn now."""
+        return ()
+
     def on_second(self) -> None:
-        """Once a second, with every other widget that shows a time: relative times stay current."""
-        self.refresh()
+        """Once a second, with every other widget that shows a time: repaint only when a relative
+        time in view reads differently ("47s" becomes "48s"; "3h" stays "3h" for an hour)."""
+        labels = self.time_labels()
+        if labels != self._labels:
+            self._labels = labels
+            self.refresh()
 
     def component_styles(self) -> bool:
         """Make `_styles` for this focus and theme, once (rich_style is not cheap).

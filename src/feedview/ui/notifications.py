@@ -9,7 +9,6 @@ ring buffer, so the cost per event stays flat on an endless stream.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -106,6 +105,7 @@ class NotificationView(LineList, can_focus=True):
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
         self._newer_above = 0  # newer items above the rows in view, last reported
+        self._detail_shown = ""  # the status line's detail, last posted
 
     # -- the feed --------------------------------------------------------------------------
 
@@ -168,6 +168,7 @@ class NotificationView(LineList, can_focus=True):
             self.set_scroll(None, min(self.scroll_y + new, max(0, kept - 1)))
         self.refresh()
         self._show_newer_above()
+        self.keep_times_current()
         self.arrived(new)
         self._update_detail()
         if self._urgent_count:
@@ -207,21 +208,29 @@ class NotificationView(LineList, can_focus=True):
         super().keep_cursor_in_view()
         self._show_newer_above()
 
+    def time_labels(self) -> tuple[str, ...]:
+        now, top = self.clock(), self.scroll_offset.y
+        rows = (self.entry_at(top + y) for y in range(self.scrollable_content_region.height))
+        return tuple(age(sent_time(item, received), now) for item, received in filter(None, rows))
+
     def on_second(self) -> None:
         super().on_second()
-        quiet = self._rate_window and time.monotonic() - self._rate_window[-1][0] >= 1.0
+        quiet = self._rate_window and self.clock() - self._rate_window[-1][0] >= 1.0
         if self._detail_stale or quiet:  # a quiet (or paused) stream's rate falls to 0/s, not stays
             self._update_detail(force=True)
 
     def _update_detail(self, force: bool = False) -> None:
         """The "N received · rate" line, at most every DETAIL_EVERY_S (the second tick catches up)."""
-        now = time.monotonic()
+        now = self.clock()  # (the app's clock: tests pin it, so a rate shown is the same on every run)
         if not force and self._rate_window and now - self._rate_window[-1][0] < DETAIL_EVERY_S:
             self._detail_stale = True
             return
         self._detail_stale = False
         self._rate_window.append((now, self.received))
-        self.show_detail(self._detail_text())
+        detail = self._detail_text()
+        if detail.plain != self._detail_shown:  # (a quiet stream's line stays as it is: no repaint)
+            self._detail_shown = detail.plain
+            self.show_detail(detail)
 
     def _detail_text(self) -> Text:
         detail = Text(f"{self.received:,} received", style="dim")

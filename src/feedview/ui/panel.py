@@ -271,7 +271,6 @@ class FeedPanel(Vertical):
     def on_mount(self) -> None:
         self._render_status()
         self._update_border()
-        frames_of(self.app).every_second(self, self._render_status)  # countdowns stay current
 
     def on_unmount(self) -> None:
         frames_of(self.app).stop(self)
@@ -283,6 +282,11 @@ class FeedPanel(Vertical):
         changed = message.state.phase != self.state.phase
         self.state = message.state
         self._render_status()
+        frames = frames_of(self.app)
+        if message.state.resume_at is not None:
+            frames.every_second(self, self._render_status)  # a countdown stays current
+        else:
+            frames.stop(self)  # nothing on the line changes by itself: no second tick (idle costs nothing)
         if changed:
             self.post_message(self.Changed(self))
 
