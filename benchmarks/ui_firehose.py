@@ -270,8 +270,8 @@ def first_frame(command: list[str], marker: bytes, rounds: int) -> list[float]:
 # -- issue 13: what a real terminal sees (toasts on), many panels, tab switches, idle -----------
 
 
-def spread(values: list[float], unit: str = "") -> str:
-    return f"{statistics.median(values):,.1f}{unit} ({min(values):,.1f}-{max(values):,.1f})"
+def spread(values: list[float], unit: str = "", digits: int = 1) -> str:
+    return f"{statistics.median(values):,.{digits}f}{unit} ({min(values):,.{digits}f}-{max(values):,.{digits}f})"
 
 
 async def intake_with_and_without_urgent(base: str, count: int, rounds: int) -> tuple[list[float], list[float]]:
@@ -524,9 +524,9 @@ async def main(args) -> None:
         if "9" in only:
             watch, minimal = await idle_cpu(base, args.seconds, args.rounds_ratio)
             report(
-                f"9. idle CPU over {args.seconds:g} s, median (min-max) of {len(watch)} rounds: one watch panel "
-                f"{spread([w * 100 for w in watch], ' %')}; a one-widget Textual app "
-                f"{spread([m * 100 for m in minimal], ' %')}; "
+                f"9. idle CPU (ms per second) over {args.seconds:g} s, median (min-max) of {len(watch)} rounds: "
+                f"one watch panel {spread([w * 1000 for w in watch], ' ms/s', 2)}; a one-widget Textual app "
+                f"{spread([m * 1000 for m in minimal], ' ms/s', 2)}; "
                 f"watch/one-widget = {statistics.median(watch) / max(statistics.median(minimal), 1e-9):.2f}   "
                 f"(goal <= 2)"
             )
