@@ -2,57 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from scripted import Script, note, scripted_app
 from servers import wait_until
 
-from feedview.config import PanelConfig
-from feedview.feeds.ntfy import Notification
-from feedview.feeds.sse import SseEvent
-from feedview.feeds.state import FeedState
 from feedview.ui.alerts import Alert
-from feedview.ui.app import FeedviewApp
 from feedview.ui.notifications import NotificationView
 from feedview.ui.screens.detail import DetailScreen
-
-NOW = 1_767_225_600.0
-
-
-def note(i: int, *, priority: int = 3, title: str = "", message: str = "") -> Notification:
-    raw = {
-        "id": f"n{i}",
-        "time": int(NOW),
-        "event": "message",
-        "topic": "alerts",
-        "title": title,
-        "message": message or f"message {i}",
-        "priority": priority,
-    }
-    return Notification(f"n{i}", "alerts", SseEvent("message", "", ""), raw)
-
-
-class Script:
-    """An in-test feed: yields what the test queues."""
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue = asyncio.Queue()
-
-    def put(self, *items) -> None:
-        for item in items:
-            self.queue.put_nowait(item)
-
-    def __call__(self, config, **overrides):
-        return self.feed()
-
-    async def feed(self):
-        yield FeedState("open")
-        while True:
-            yield await self.queue.get()
-
-
-def app_with(script: Script) -> FeedviewApp:
-    config = PanelConfig("notifications", "Deploys", {"url": "http://127.0.0.1:9/sse"})
-    return FeedviewApp([config], feeds=script, clock=lambda: NOW)
 
 
 def toasts(app) -> list[Alert]:
@@ -65,7 +20,7 @@ def text_of(alert: Alert) -> str:
 
 async def test_one_toast_per_panel_updated_in_place_and_one_bell():
     script = Script()
-    app = app_with(script)
+    app = scripted_app(script)
     bells: list[int] = []
     async with app.run_test(size=(80, 24)) as pilot:
         app.bell = lambda: bells.append(1)
@@ -88,7 +43,7 @@ async def test_one_toast_per_panel_updated_in_place_and_one_bell():
 
 async def test_a_toast_is_never_over_a_detail():
     script = Script()
-    app = app_with(script)
+    app = scripted_app(script)
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(NotificationView)
         script.put(note(1, priority=3))
@@ -102,7 +57,7 @@ async def test_a_toast_is_never_over_a_detail():
 
 async def test_a_click_dismisses_the_toast_and_a_closed_panel_takes_its_toast_along():
     script = Script()
-    app = app_with(script)
+    app = scripted_app(script)
     async with app.run_test(size=(80, 24)) as pilot:
         script.put(note(1, priority=5, title="first"))
         await wait_until(lambda: len(toasts(app)) == 1 and toasts(app)[0].region.area > 0)  # on screen

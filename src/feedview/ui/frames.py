@@ -2,9 +2,10 @@
 
 A busy feed must not repaint per item, and N panels must not run N timers (each timer
 repaints on its own phase: four panels with a 30 Hz timer each repainted 43 times a
-second). Views ask to be flushed at the next frame; one timer per app flushes every view
-that asked, and only those, in one pass, so all of them reach the screen in the same
-repaint. The timer runs only while something is due: an idle dashboard costs nothing.
+second). Views ask to be flushed at the next frame; one timer per app flushes the views that
+asked, and only those, in one pass, so they reach the screen in the same repaint (with many
+busy panels, a frame takes the focused one and a few others in turn: see `_flush`). The
+timer runs only while something is due: an idle dashboard costs nothing.
 Widgets that show a relative time or a countdown join the second tick: one timer, one
 repaint a second for all of them.
 """
@@ -15,10 +16,11 @@ import weakref
 from collections.abc import Callable
 from typing import Protocol
 
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.timer import Timer
 
 FRAME_S = 1 / 30  # what arrived is shown at most this often
+VIEWS_PER_FRAME = 4  # views besides the focused one that one frame flushes (the rest: the next frames)
 
 
 class Flushable(Protocol):
@@ -42,10 +44,23 @@ class Frames:
             self._frame = self._app.set_timer(FRAME_S, self._flush, name="frames")
 
     def _flush(self) -> None:
+        """Flush the views that asked: the focused one first, then at most VIEWS_PER_FRAME others in
+        the order they asked; the rest stay due, first in line for the next frame. Sixteen busy
+        panels in a grid would otherwise all repaint every frame (a frame of 150 lines took ~100 ms
+        to paint), and a key pressed meanwhile would wait for all of them."""
         self._frame = None
-        due, self._due = self._due, {}
-        for view in due:
+        try:
+            focused = self._app.focused
+        except ScreenStackError:  # the app is closing: its views have nothing more to show
+            return
+        first = [view for view in self._due if view is focused]
+        others = [view for view in self._due if view is not focused]
+        now, later = others[:VIEWS_PER_FRAME], others[VIEWS_PER_FRAME:]
+        self._due = dict.fromkeys(later)
+        for view in first + now:
             view.flush_frame()
+        if later and self._frame is None:
+            self._frame = self._app.set_timer(FRAME_S, self._flush, name="frames")
 
     def every_second(self, owner: object, callback: Callable[[], None]) -> None:
         """Call `callback` once a second while `owner` lives (until `stop(owner)`)."""

@@ -15,13 +15,11 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
-from textual.widgets import Static
 
 from ..config import PanelConfig
 from ..feeds.state import FeedState
@@ -188,21 +186,14 @@ class NotificationView(LineList, can_focus=True):
         def control(self) -> NotificationView:
             return self.view
 
-    class NewerAbove(Message):
-        """How many newer items sit above the rows in view (0: the list follows the newest)."""
-
-        def __init__(self, count: int) -> None:
-            super().__init__()
-            self.count = count
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, NotificationView.NewerAbove)
-
     def _show_newer_above(self) -> None:
+        """Reading an older item pins the list: the status line says how many newer items sit above
+        the rows in view, and how to follow again (as `less +F` does). On the status line, which
+        never changes the layout: a banner that came and went re-laid out a grid of 16 panels."""
         count = 0 if not self.cursor_seq else int(self.scroll_y)
         if count != self._newer_above:
             self._newer_above = count
-            self.post_message(self.NewerAbove(count))
+            self._update_detail(force=True)
 
     def keep_cursor_in_view(self) -> None:
         super().keep_cursor_in_view()
@@ -233,7 +224,12 @@ class NotificationView(LineList, can_focus=True):
             self.show_detail(detail)
 
     def _detail_text(self) -> Text:
-        detail = Text(f"{self.received:,} received", style="dim")
+        detail = Text()
+        if self._newer_above:
+            detail.append(f"▲ {self._newer_above:,} newer · ", style="bold")
+            detail.append("home", style="bold reverse")
+            detail.append(" follows · ")
+        detail.append(f"{self.received:,} received", style="dim")
         if self.paused:
             detail.append(" · paused", style="dim")
         elif len(self._rate_window) >= 2:
@@ -379,16 +375,3 @@ def notification_detail(item: Any, sent: float, now: float) -> DetailScreen:
 class NotificationsPanel(FeedPanel):
     def make_view(self) -> NotificationView:
         return NotificationView(self.config)
-
-    def compose_extra(self) -> ComposeResult:
-        newer = Static(classes="newer-above")
-        newer.display = False
-        yield newer
-
-    def on_notification_view_newer_above(self, message: NotificationView.NewerAbove) -> None:
-        """Reading an older item pins the list: say so, and how to follow again (as `less +F` does)."""
-        message.stop()
-        for line in self.query(".newer-above").results(Static):
-            line.display = message.count > 0
-            if message.count:
-                line.update(Text.assemble(f"▲ {message.count:,} newer · ", ("home", "bold"), " follows the newest"))
