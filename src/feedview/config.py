@@ -123,7 +123,8 @@ def _explain(error: msgspec.ValidationError, options: dict[str, Any], schema: ty
     """msgspec's message in the config file's words: which key, what was expected, what it got."""
     message, _, at = str(error).partition(" - at `$")
     path = [p for p in at.rstrip("`").replace("[...]", "").replace("[", ".[").split(".") if p]
-    prefix, key, value, owner = "", None, options, schema  # owner: the struct whose field `key` is
+    prefix, key, owner = "", None, schema  # owner: the struct whose field `key` is
+    value: Any = options
     for part in path:
         if part.startswith("[") and part.strip("[]").isdigit() and isinstance(value, list):
             index = int(part.strip("[]"))
@@ -150,8 +151,8 @@ def _fields(schema: Any) -> dict[str, Any]:
     return {f.encode_name: f for f in msgspec.structs.fields(schema)} if isinstance(schema, type) else {}
 
 
-def _field_type(schema: Any, key: str) -> Any:
-    field = _fields(schema).get(key)
+def _field_type(schema: Any, key: str | None) -> Any:
+    field = _fields(schema).get(key) if key else None
     return field.type if field is not None else None
 
 
@@ -207,7 +208,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> DashboardConfig |
     """The dashboard config from `path` (or the default place); None when the default file
     does not exist. A file given explicitly must exist."""
     explicit = path is not None
-    config_path = Path(path) if explicit else default_config_path()
+    config_path = Path(path) if path is not None else default_config_path()
     try:
         text = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..config import ConfigError, default_config_path, load_config
 
     try:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.no_ui:
         return _lab_only()
     from ..ui.app import run_demo

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from ..lab import LabConfig, serve_forever
+from ..lab import Lab, LabConfig, serve_forever
 from ..lab.app import endpoints
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     config = LabConfig(
         sse_interval_s=args.sse_interval,
         latency_ms=args.latency_ms,
@@ -16,7 +17,7 @@ def run(args) -> int:
         token=args.token,
     )
 
-    def ready(lab) -> None:
+    def ready(lab: Lab) -> None:
         print(f"feedview lab listening on {lab.base_url}  (ctrl+c to stop)")
         for path, what in endpoints():
             print(f"  {lab.base_url}{path:<40} {what}")

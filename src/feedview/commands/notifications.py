@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 from contextlib import aclosing
@@ -13,7 +14,7 @@ from .repos import json_line, say
 PROG = "feedview notifications"
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..feeds.github import DEFAULT_BASE_URL, resolve_token
     from ..feeds.github_client import base_url_problem
 

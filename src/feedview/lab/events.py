@@ -312,7 +312,7 @@ class _Generated:
     def _render(self, n: int, when: float) -> tuple[str, dict]:
         rng = random.Random(f"{self.config.seed}:{n}")
         kind, topic, priorities, tags, title, message, click = rng.choice(STORIES)
-        words = {key: rng.choice(options) for key, options in WORDS.items()}
+        words: dict[str, object] = {key: rng.choice(options) for key, options in WORDS.items()}
         words.update(
             version=f"v{rng.randint(1, 4)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}",
             commits=rng.randint(1, 40),

@@ -49,7 +49,7 @@ def _server(config: LabConfig, state: LabState) -> uvicorn.Server:
         log_level="warning",
         access_log=False,
         lifespan="off",
-        timeout_graceful_shutdown=0.2,
+        timeout_graceful_shutdown=0.2,  # type: ignore[arg-type]  # (a float works; uvicorn annotates int)
         timeout_keep_alive=30,
     )
     server = uvicorn.Server(uv_config)

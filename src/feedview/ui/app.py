@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
@@ -26,7 +26,12 @@ from textual.widgets import Footer, Static
 from ..kinds import KINDS, kind_of
 
 if TYPE_CHECKING:
+    from textual import events
+    from textual.dom import DOMNode
+    from textual.widgets import Button, Tabs
+
     from ..config import DashboardConfig, PanelConfig
+    from .notifications import NotificationView
     from .panel import FeedPanel
     from .tabs import PanelTabs
 
@@ -79,8 +84,7 @@ class FeedviewApp(App[int]):
         # Tests and benchmarks keep the default, panels present once the app runs.
         self.panels_after_first_frame = panels_after_first_frame and bool(self.initial_panels)
         self.clock = clock
-        if feeds is not None:  # tests may bring their own
-            self.open_feed = feeds
+        self._feeds = feeds  # tests may bring their own
         self.resources = contextlib.ExitStack()  # the demo's lab lives here until exit
         self._panel_count = 0
         self._tab_bar_lock = asyncio.Lock()
@@ -90,6 +94,8 @@ class FeedviewApp(App[int]):
         """A fresh feed for this panel config; `overrides` replace options (e.g. sort); `batches`:
         where the feed can, lists of items (one per network read). Feed modules and httpx load
         with the first panel, not before the first frame."""
+        if self._feeds is not None:
+            return self._feeds(config, batches=batches, **overrides)
         return kind_of(config.kind).open_feed({**config.options, **overrides}, batches)
 
     # -- layout -----------------------------------------------------------------------------
@@ -156,7 +162,7 @@ class FeedviewApp(App[int]):
     def tabs(self) -> PanelTabs | None:
         """The tab bar, once there has been a panel."""
         found = self.query("#tabs")
-        return found.first() if found else None
+        return cast("PanelTabs", found.first()) if found else None
 
     @property
     def _active_tab(self) -> str | None:
@@ -166,7 +172,8 @@ class FeedviewApp(App[int]):
     @property
     def panels(self) -> list[FeedPanel]:
         # by type name, so that the welcome page's first frame need not import the panels
-        return [panel for container in self.query("#panels") for panel in container.query_children("FeedPanel")]
+        found = [panel for container in self.query("#panels") for panel in container.query_children("FeedPanel")]
+        return cast("list[FeedPanel]", found)
 
     async def add_panel(self, config: PanelConfig, *, activate: bool = True) -> FeedPanel:
         self._panel_count += 1
@@ -202,13 +209,13 @@ class FeedviewApp(App[int]):
         if not tab_id or not self.query("#panels"):  # none yet, or shutting down
             return None
         found = self.query_one("#panels").query(f"#panel-{tab_id.removeprefix('tab-')}")
-        return found.first() if found else None
+        return cast("FeedPanel", found.first()) if found else None
 
     def current_panel(self) -> FeedPanel | None:
         """The focused panel, else the active tab's."""
         from .panel import FeedPanel
 
-        node = self.focused
+        node: DOMNode | None = self.focused
         while node is not None:
             if isinstance(node, FeedPanel):
                 return node
@@ -270,18 +277,18 @@ class FeedviewApp(App[int]):
 
     # -- events -----------------------------------------------------------------------------
 
-    def on_tabs_tab_activated(self, event) -> None:
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         self._arrange()
         self.call_after_refresh(self._focus_active)
 
-    def on_descendant_focus(self, event) -> None:
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if self.layout_mode == "grid":
             panel = self.current_panel()
             tabs = self.tabs
             if panel is not None and tabs is not None:
-                tabs.active = f"tab-{panel.id.removeprefix('panel-')}"
+                tabs.active = panel.tab_id
 
-    async def on_notification_view_urgent(self, message) -> None:
+    async def on_notification_view_urgent(self, message: NotificationView.Urgent) -> None:
         """A panel's urgent news: its one toast, updated in place, and the bell at most every
         BELL_EVERY_S per panel (a busy alert topic would ring non-stop)."""
         from .alerts import Alerts
@@ -310,7 +317,7 @@ class FeedviewApp(App[int]):
             self._last_bell[panel.id or ""] = now
             self.bell()
 
-    def _panel_of(self, widget) -> FeedPanel | None:
+    def _panel_of(self, widget: DOMNode | None) -> FeedPanel | None:
         from .panel import FeedPanel
 
         for node in widget.ancestors_with_self if widget is not None else ():
@@ -318,13 +325,15 @@ class FeedviewApp(App[int]):
                 return node
         return None
 
-    def on_feed_panel_changed(self, event) -> None:
+    def on_feed_panel_changed(self, event: FeedPanel.Changed) -> None:
         label = Content.from_rich_text(event.panel.label())
-        for tab in self.query(f"#tab-{event.panel.id.removeprefix('panel-')}"):
+        from .tabs import Tab
+
+        for tab in self.query(f"#{event.panel.tab_id}").results(Tab):
             if tab.label.markup != label.markup:  # a relabel re-lays the tabs out
                 tab.label = label
 
-    def on_button_pressed(self, event) -> None:
+    def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "open-demo":
             self.action_demo()
         elif event.button.id == "quit":
@@ -337,18 +346,19 @@ class FeedviewApp(App[int]):
         if panel is None:
             self.bell()
             return
-        number = panel.id.removeprefix("panel-")
         # Cancel the feed's worker first and let aclosing close the generator (and its
         # connection) before the DOM work of removing the panel, which takes a while.
         cancelled = self.workers.cancel_node(panel.view)
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(w.wait() for w in cancelled), return_exceptions=True), 0.5)
         await panel.remove()
-        for rack in self.screen_stack[0].query("#alerts"):
-            rack.forget(panel.id)
+        from .alerts import Alerts
+
+        for rack in self.screen_stack[0].query("#alerts").results(Alerts):
+            rack.forget(panel.id or "")
         tabs = self.tabs
         if tabs is not None:
-            await tabs.remove_tab(f"tab-{number}")
+            await tabs.remove_tab(panel.tab_id)
         self._arrange()
         remaining = self.current_panel()
         if remaining is not None:
@@ -373,7 +383,7 @@ class FeedviewApp(App[int]):
         panels = self.panels
         tabs = self.tabs
         if 1 <= number <= len(panels) and tabs is not None:
-            tabs.active = f"tab-{panels[number - 1].id.removeprefix('panel-')}"
+            tabs.active = panels[number - 1].tab_id
 
     def action_add_panel(self) -> None:
         from .screens.add_panel import AddPanelScreen
@@ -421,7 +431,7 @@ class FeedviewApp(App[int]):
                 "Pause/resume panel", "Stop or resume pulling the active stream (space)", self.action_toggle_pause
             )
         for index, each in enumerate(self.panels, 1):
-            tab_id = f"tab-{each.id.removeprefix('panel-')}"
+            tab_id = each.tab_id
             yield SystemCommand(
                 f"Go to panel: {each.title}",
                 f"Show panel {index}",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, cast
 
 from textual.app import App, ScreenStackError
 from textual.timer import Timer
@@ -53,8 +53,8 @@ class Frames:
             focused = self._app.focused
         except ScreenStackError:  # the app is closing: its views have nothing more to show
             return
-        first = [view for view in self._due if view is focused]
-        others = [view for view in self._due if view is not focused]
+        first = [view for view in self._due if view is cast(object, focused)]
+        others = [view for view in self._due if view is not cast(object, focused)]
         now, later = others[:VIEWS_PER_FRAME], others[VIEWS_PER_FRAME:]
         self._due = dict.fromkeys(later)
         for view in first + now:

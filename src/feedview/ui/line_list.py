@@ -7,6 +7,8 @@ the per-pass component styles, and relative times that stay current.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -28,7 +30,7 @@ class LineList(PanelView, ScrollView):
         Binding("pagedown", "cursor_page(1)", "Page down", show=False),
     ]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._styles: dict[str, Style] = {}
         self._styles_for: tuple | None = None  # the (focus, theme) that _styles were made for

@@ -20,6 +20,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
+from textual.worker import Worker
 
 from ..config import PanelConfig
 from ..feeds.state import FeedState
@@ -107,7 +108,7 @@ class NotificationView(LineList, can_focus=True):
 
     # -- the feed --------------------------------------------------------------------------
 
-    def start_feed(self, **overrides: Any):
+    def start_feed(self, **overrides: Any) -> Worker[None]:
         return super().start_feed(batches=True, **overrides)
 
     async def consume(self, feed: AsyncIterator[Any]) -> None:

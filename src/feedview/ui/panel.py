@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -187,7 +187,7 @@ class PanelView(_WidgetMixin):
             exit_on_error=False,
         )
 
-    async def _run_feed(self, make_feed: Callable[[], AsyncIterator[Any]]) -> None:
+    async def _run_feed(self, make_feed: Callable[[], AsyncGenerator[Any, None]]) -> None:
         task = asyncio.current_task()
         if task is not None:
             task.set_name(self.feed_group)  # so a leftover would be easy to spot
@@ -257,6 +257,11 @@ class FeedPanel(Vertical):
     @property
     def can_pause(self) -> bool:
         return self.view.can_pause
+
+    @property
+    def tab_id(self) -> str:
+        """The id of this panel's tab ("panel-3" has "tab-3")."""
+        return "tab-" + (self.id or "").removeprefix("panel-")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="status"):

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -302,6 +302,8 @@ def repo_detail(repo: Any, now: float) -> DetailScreen:
 
 
 class ReposPanel(FeedPanel):
+    view: RepoTable
+
     live_word = "connected"
 
     def make_view(self) -> RepoTable:
@@ -333,7 +335,7 @@ class ReposPanel(FeedPanel):
         event.input.display = bool(event.value.strip())
         self.view.focus()
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         filter_input = self.query_one(".filter", Input)
         if event.key == "escape" and filter_input.has_focus:
             event.stop()
