@@ -53,8 +53,14 @@ class Script:
             yield await self.queue.get()
 
 
-def scripted_app(script: Script, *, panels: int = 1, layout: str = "tabs") -> FeedviewApp:
+def scripted_app(script: Script | list[Script], *, panels: int = 1, layout: str = "tabs") -> FeedviewApp:
+    """Notifications panels "Deploys 1", "Deploys 2"... on the script (a list: one script each)."""
+    scripts = script if isinstance(script, list) else [script] * panels
     configs = [
-        PanelConfig("notifications", f"Deploys {n + 1}", {"url": "http://127.0.0.1:9/sse"}) for n in range(panels)
+        PanelConfig("notifications", f"Deploys {n + 1}", {"url": f"http://127.0.0.1:9/{n}"})
+        for n in range(len(scripts))
     ]
-    return FeedviewApp(configs, feeds=script, clock=lambda: NOW, layout=layout)
+    by_url = {config.options["url"]: each for config, each in zip(configs, scripts, strict=True)}
+    return FeedviewApp(
+        configs, feeds=lambda config, **_: by_url[config.options["url"]](config), clock=lambda: NOW, layout=layout
+    )

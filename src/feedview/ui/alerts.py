@@ -43,8 +43,10 @@ class Alert(Static):
         width: 56;
         max-width: 60%;
         height: auto;
-        max-height: 6;
+        max-height: 5;
         margin-top: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         padding: 0 1;
         visibility: visible;
         background: $panel-lighten-1;

@@ -289,14 +289,21 @@ class FeedviewApp(App[int]):
                 tabs.active = panel.tab_id
 
     async def on_notification_view_urgent(self, message: NotificationView.Urgent) -> None:
-        """A panel's urgent news: its one toast, updated in place, and the bell at most every
-        BELL_EVERY_S per panel (a busy alert topic would ring non-stop)."""
+        """A panel's urgent news: the bell at most every BELL_EVERY_S per panel (a busy alert topic
+        would ring non-stop), and, unless the user is looking at that panel, its one toast,
+        updated in place."""
         from .alerts import Alerts
         from .notifications import priority_of
 
         panel = self._panel_of(message.control)
         if panel is None:
             return
+        now = time.monotonic()
+        if now - self._last_bell.get(panel.id or "", -BELL_EVERY_S) >= BELL_EVERY_S:
+            self._last_bell[panel.id or ""] = now
+            self.bell()
+        if panel is self.current_panel() and panel.visible_to_user:
+            return  # the user is looking at this very list: its red rows say it, a toast would cover them
         dashboard = self.screen_stack[0]  # under any detail or form pushed over it
         found = dashboard.query("#alerts")
         rack = found.first(Alerts) if found else None
@@ -312,10 +319,6 @@ class FeedviewApp(App[int]):
             message.count - 1,
             "error" if priority_of(newest) == 5 else "warning",
         )
-        now = time.monotonic()
-        if now - self._last_bell.get(panel.id or "", -BELL_EVERY_S) >= BELL_EVERY_S:
-            self._last_bell[panel.id or ""] = now
-            self.bell()
 
     def _panel_of(self, widget: DOMNode | None) -> FeedPanel | None:
         from .panel import FeedPanel

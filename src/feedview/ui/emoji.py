@@ -35,4 +35,6 @@ def split_tags(tags: Iterable[str]) -> tuple[str, list[str]]:
             emojis.append(codes[tag])
         else:
             rest.append(clean_line(tag))
-    return clean_line("".join(emojis)), rest
+    # without variation selectors: "⚠️" is two cells to Rich but one to tmux (and others), and a
+    # row that disagrees with the terminal leaves debris; bare "⚠" is one cell to all of them
+    return clean_line("".join(emojis)).replace("\ufe0f", "").replace("\ufe0e", ""), rest
