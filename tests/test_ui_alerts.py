@@ -82,3 +82,12 @@ async def test_a_click_dismisses_the_toast_and_a_closed_panel_takes_its_toast_al
         await wait_until(lambda: len(toasts(app)) == 1)
         await pilot.press("2", "ctrl+w")  # to the panel, and close it
         await wait_until(lambda: not toasts(app) and [p.title for p in app.panels] == ["Deploys 1"])
+
+
+async def test_going_to_the_panel_takes_its_toast_away():
+    _, back, app = two_panels()
+    async with app.run_test(size=(80, 24)) as pilot:
+        back.put(note(1, priority=5, title="over there"))
+        await wait_until(lambda: len(toasts(app)) == 1)
+        await pilot.press("2")
+        await wait_until(lambda: not toasts(app))

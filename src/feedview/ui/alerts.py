@@ -5,7 +5,8 @@ topic raised one per frame (30 a second), cost 7x the intake, kept ~20 KB per ex
 toast, and at 80x24 three of them covered half the screen. Here each panel has at most one
 toast, which a burst updates ("+41 more urgent") at most four times a second; it goes after
 ALERT_S without news, or on a click. The rack lives on the dashboard's own screen, so a
-detail or a form pushed over it is never covered.
+detail or a form pushed over it is never covered; and the panel the user is looking at
+raises none (its red rows say it).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Alert(Static):
         max-width: 60%;
         height: auto;
         max-height: 5;
-        margin-top: 1;
+        margin-bottom: 1;
         text-wrap: nowrap;
         text-overflow: ellipsis;
         padding: 0 1;
@@ -57,17 +58,18 @@ class Alert(Static):
 
 
 class Alerts(Container):
-    """The rack: bottom right, over the panels, one Alert per panel id."""
+    """The rack: top right, over the panels, one Alert per panel id (the bottom right is
+    Textual's, for short notices such as "copied": the two never cover each other)."""
 
     DEFAULT_CSS = """
     Alerts {
         layer: alerts;
-        dock: bottom;
+        dock: top;
         width: 1fr;
         height: auto;
-        align: right bottom;
+        align: right top;
         visibility: hidden;
-        margin-bottom: 1;
+        margin-top: 2;
     }
     """
 

@@ -238,6 +238,14 @@ class FeedviewApp(App[int]):
             panel.display = shown
             panel.set_visible_to_user(shown)
             panel.set_class(panel is active and grid, "-active")
+        if active is not None:
+            self._forget_toast(active)  # the user now looks at that panel: its toast has done its work
+
+    def _forget_toast(self, panel: FeedPanel) -> None:
+        from .alerts import Alerts
+
+        for rack in self.screen_stack[0].query("#alerts").results(Alerts):
+            rack.forget(panel.id or "")
 
     def _show_empty(self) -> None:
         container = self.query_one("#panels")
@@ -355,10 +363,7 @@ class FeedviewApp(App[int]):
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(w.wait() for w in cancelled), return_exceptions=True), 0.5)
         await panel.remove()
-        from .alerts import Alerts
-
-        for rack in self.screen_stack[0].query("#alerts").results(Alerts):
-            rack.forget(panel.id or "")
+        self._forget_toast(panel)
         tabs = self.tabs
         if tabs is not None:
             await tabs.remove_tab(panel.tab_id)

@@ -26,6 +26,8 @@ def form_words(error: str) -> str:
     message = error.removeprefix("new panel").lstrip(" :(").split("): ", 1)[-1]
     for key in ("url", "urls", "owner", "search", "repo"):
         message = message.replace(f"key '{key}': ", "")
+    if message.endswith("got ''"):
+        return "fill in what to watch"
     return message.replace(
         "give one of the keys 'owner', 'mine = true' or 'search'", "give an owner, org:NAME, search:QUERY or mine"
     )
