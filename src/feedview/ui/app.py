@@ -276,7 +276,7 @@ class FeedviewApp(App[int]):
             from textual.widgets import Input
 
             # over a form or detail, or while typing (ctrl+w deletes a word), the key is theirs
-            return len(self.screen_stack) == 1 and not isinstance(self.focused, Input)
+            return bool(self.panels) and len(self.screen_stack) == 1 and not isinstance(self.focused, Input)
         if action in ("toggle_layout", "cycle_tab", "show_tab"):
             return bool(self.panels)  # keys that mean nothing without panels leave the footer
         if action == "demo":
