@@ -20,7 +20,7 @@ from textual.app import App, ScreenStackError
 from textual.timer import Timer
 
 FRAME_S = 1 / 30  # what arrived is shown at most this often
-VIEWS_PER_FRAME = 4  # views besides the focused one that one frame flushes (the rest: the next frames)
+VIEWS_PER_FRAME = 1  # views besides the focused one that one frame flushes (the rest: the next frames)
 
 
 class Flushable(Protocol):

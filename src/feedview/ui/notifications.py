@@ -100,7 +100,6 @@ class NotificationView(LineList, can_focus=True):
         self._shown_seq = 0  # newest item number already accounted for on screen
         self._urgent: Any = None  # the newest urgent item since the last frame
         self._urgent_count = 0  # and how many there were
-        self._detail_stale = False
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
         self._newer_above = 0  # newer items above the rows in view, last reported
@@ -207,17 +206,18 @@ class NotificationView(LineList, can_focus=True):
 
     def on_second(self) -> None:
         super().on_second()
-        quiet = self._rate_window and self.clock() - self._rate_window[-1][0] >= 1.0
-        if self._detail_stale or quiet:  # a quiet (or paused) stream's rate falls to 0/s, not stays
+        # a quiet (or paused) stream's line catches up here (its rate falls, not stays); a busy one's
+        # catches up at its own next flush: sixteen panels' lines must not all change in one frame
+        if self._rate_window and self.clock() - self._rate_window[-1][0] >= 1.0:
             self._update_detail(force=True)
 
     def _update_detail(self, force: bool = False) -> None:
-        """The "N received · rate" line, at most every DETAIL_EVERY_S (the second tick catches up)."""
+        """The "N received · rate" line, at most every DETAIL_EVERY_S while the view has the focus,
+        every second otherwise (a wall of panels: the one in use is the lively one)."""
         now = self.clock()  # (the app's clock: tests pin it, so a rate shown is the same on every run)
-        if not force and self._rate_window and now - self._rate_window[-1][0] < DETAIL_EVERY_S:
-            self._detail_stale = True
+        every = DETAIL_EVERY_S if self.has_focus else 1.0
+        if not force and self._rate_window and now - self._rate_window[-1][0] < every:
             return
-        self._detail_stale = False
         self._rate_window.append((now, self.received))
         detail = self._detail_text()
         if detail.plain != self._detail_shown:  # (a quiet stream's line stays as it is: no repaint)
