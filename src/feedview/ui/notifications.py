@@ -9,6 +9,7 @@ ring buffer, so the cost per event stays flat on an endless stream.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -104,6 +105,7 @@ class NotificationView(LineList, can_focus=True):
         self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
         self._newer_above = 0  # newer items above the rows in view, last reported
         self._detail_shown = ""  # the status line's detail, last posted
+        self._detail_at = -1.0  # when it was last made (monotonic)
 
     # -- the feed --------------------------------------------------------------------------
 
@@ -208,16 +210,17 @@ class NotificationView(LineList, can_focus=True):
         super().on_second()
         # a quiet (or paused) stream's line catches up here (its rate falls, not stays); a busy one's
         # catches up at its own next flush: sixteen panels' lines must not all change in one frame
-        if self._rate_window and self.clock() - self._rate_window[-1][0] >= 1.0:
+        if time.monotonic() - self._detail_at >= 1.0:
             self._update_detail(force=True)
 
     def _update_detail(self, force: bool = False) -> None:
         """The "N received · rate" line, at most every DETAIL_EVERY_S while the view has the focus,
         every second otherwise (a wall of panels: the one in use is the lively one)."""
-        now = self.clock()  # (the app's clock: tests pin it, so a rate shown is the same on every run)
         every = DETAIL_EVERY_S if self.has_focus else 1.0
-        if not force and self._rate_window and now - self._rate_window[-1][0] < every:
+        if not force and time.monotonic() - self._detail_at < every:
             return
+        self._detail_at = time.monotonic()
+        now = self.clock()  # (the rate reads the app's clock: tests pin it, so a rate shown never varies)
         self._rate_window.append((now, self.received))
         detail = self._detail_text()
         if detail.plain != self._detail_shown:  # (a quiet stream's line stays as it is: no repaint)
