@@ -26,6 +26,12 @@ async def until(predicate: Callable[[], bool], what: str, timeout: float = 20.0)
         await asyncio.sleep(0.05)
 
 
+def quiet_toasts(app: FeedviewApp) -> None:
+    """No toast in a picture: they come and go with the demo's urgent notifications."""
+    app.clear_notifications()
+    app.screen_stack[0].query("#alerts").remove()
+
+
 async def make() -> list[Path]:
     app = FeedviewApp(demo=True)
     saved: list[Path] = []
@@ -37,8 +43,8 @@ async def make() -> list[Path]:
 
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await until(lambda: len(app.panels) == 3, "the demo's panels")
-            notifications, repos, health = app.panels
+            await until(lambda: len(app.panels) == 4, "the demo's panels")
+            notifications, repos, health, inbox = app.panels
             await until(lambda: notifications.view.received >= 6, "six notifications")
             await until(lambda: len(repos.view.pages) >= 2, "two pages of repos")
             await until(
@@ -47,7 +53,8 @@ async def make() -> list[Path]:
                 ),
                 "four health samples per check",
             )
-            app.clear_notifications()
+            await until(lambda: len(inbox.view.order) >= 5, "the GitHub inbox")
+            quiet_toasts(app)
             await pilot.press("g")
             await pilot.pause(0.2)
             save("dashboard")
@@ -59,12 +66,15 @@ async def make() -> list[Path]:
             await pilot.press("3")
             await pilot.pause(0.2)
             save("health")
+            await pilot.press("4", "down")
+            await pilot.pause(0.2)
+            save("github-inbox")
             await pilot.press("1")
             await until(
                 lambda: any(getattr(item, "click", None) for item, _ in notifications.view.entries),
                 "a notification with a link",
             )
-            app.clear_notifications()
+            quiet_toasts(app)
             entries = list(notifications.view.entries)
             row = next(i for i, (item, _) in enumerate(reversed(entries)) if getattr(item, "click", None))
             notifications.view.action_cursor_newest()

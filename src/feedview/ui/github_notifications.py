@@ -97,6 +97,7 @@ class ThreadList(LineList, can_focus=True):
     ThreadList {
         height: 1fr;
         background: $surface;
+        overflow-x: hidden;  /* rows are cut to the width: never a horizontal scrollbar */
         & > .gh--cursor { background: $block-cursor-blurred-background; }
         &:focus > .gh--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
         & > .gh--unread { color: $text-accent; text-style: bold; }

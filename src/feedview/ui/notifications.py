@@ -77,6 +77,7 @@ class NotificationView(LineList, can_focus=True):
     DEFAULT_CSS = """
     NotificationView {
         background: $surface;
+        overflow-x: hidden;  /* rows are cut to the width: never a horizontal scrollbar */
         & > .notifications--cursor { background: $block-cursor-blurred-background; }
         &:focus > .notifications--cursor { background: $block-cursor-background; color: $block-cursor-foreground; }
         & > .notifications--time { color: $text-muted; }
