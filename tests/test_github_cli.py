@@ -254,7 +254,12 @@ async def test_a_bomb_or_an_escape_in_a_link_ends_in_one_clean_line():
     assert code == 1 and json.loads(stdout)["id"] == 1
     assert stderr == f"feedview repos: error: not found (404): {evil} does not exist or the token cannot see it\n"
     code, stdout, stderr = looped
-    assert code == 1 and stdout == "" and stderr.count("\n") == 1 and f"redirected more than {MAX_REDIRECTS} times" in stderr
+    assert (
+        code == 1
+        and stdout == ""
+        and stderr.count("\n") == 1
+        and f"redirected more than {MAX_REDIRECTS} times" in stderr
+    )
 
 
 async def test_credentials_in_the_base_url_never_reach_stderr():

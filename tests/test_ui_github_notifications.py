@@ -42,7 +42,7 @@ async def test_threads_show_reason_repo_type_and_title_newest_first_with_unread_
     lab = make_lab(extra=dict(QUICK))
     expected = unread_threads(lab)
     app = RecordingApp([inbox_panel(lab)])
-    async with app.run_test(size=(160, 30)) as pilot:
+    async with app.run_test(size=(160, 30)):
         view = app.query_one(ThreadList)
         await first_listing(view, len(expected))
         assert view.order == [t["id"] for t in expected]  # the lab lists newest first too
@@ -58,7 +58,7 @@ async def test_threads_show_reason_repo_type_and_title_newest_first_with_unread_
 async def test_a_new_thread_appears_on_top_and_an_updated_one_moves_in_place(make_lab):
     lab = make_lab(extra=dict(QUICK))
     app = RecordingApp([inbox_panel(lab)])
-    async with app.run_test(size=(160, 30)) as pilot:
+    async with app.run_test(size=(160, 30)):
         view = app.query_one(ThreadList)
         await first_listing(view, 10)
         before = len(view.order)

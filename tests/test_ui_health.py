@@ -29,7 +29,7 @@ def row(table: HealthTable, name: str) -> list[str]:
 
 async def test_a_row_per_check_with_dot_latency_sparkline_uptime_next_and_error(lab):
     app = health_app(lab, "api", "legacy")
-    async with app.run_test(size=(140, 20)) as pilot:
+    async with app.run_test(size=(140, 20)):
         table = app.query_one(HealthTable)
         await wait_until(
             lambda: table.row_count == 2 and all(len(row(table, name)[4]) >= 3 for name in ("api", "legacy")),
@@ -41,7 +41,9 @@ async def test_a_row_per_check_with_dot_latency_sparkline_uptime_next_and_error(
         dot, _name, status, latency, recent, uptime, next_check, error = row(table, "legacy")
         assert status == "503" and set(recent) == {"✕"} and uptime == "0.0%" and "503" in error
         await wait_until(
-            lambda: "2 checks: 1 up · 1 down" in screen_text(app) and "● 1 of 2 healthy · every 0.2 s" in screen_text(app)
+            lambda: (
+                "2 checks: 1 up · 1 down" in screen_text(app) and "● 1 of 2 healthy · every 0.2 s" in screen_text(app)
+            )
         )
 
 
@@ -81,21 +83,23 @@ async def test_a_degraded_check_is_yellow_and_counted_in_both_lines(lab):
     app = checks_app(
         [{"url": lab.url("/health/api"), "name": "api"}, {"url": lab.url("/health/w?report=warn"), "name": "warn"}]
     )
-    async with app.run_test(size=(140, 20)) as pilot:
+    async with app.run_test(size=(140, 20)):
         table = app.query_one(HealthTable)
         await wait_until(lambda: table.row_count == 2)
         cells = next(table.get_row_at(i) for i in range(2) if table.get_row_at(i)[1].plain == "warn")
         assert (cells[0].plain, str(cells[0].style)) == ("●", "yellow")
         assert cells[7].plain == 'status "warn" (w:responseTime)' and str(cells[7].style) == "yellow"
         await wait_until(
-            lambda: "2 checks: 1 up · 1 degraded" in screen_text(app)
-            and "● 1 of 2 healthy · every 0.2 s" in screen_text(app)
+            lambda: (
+                "2 checks: 1 up · 1 degraded" in screen_text(app)
+                and "● 1 of 2 healthy · every 0.2 s" in screen_text(app)
+            )
         )
 
 
 async def test_one_check_reads_in_the_singular_and_names_its_state(lab):
     app = checks_app([{"url": lab.url("/health/api"), "name": "api"}])
-    async with app.run_test(size=(140, 20)) as pilot:
+    async with app.run_test(size=(140, 20)):
         table = app.query_one(HealthTable)
         await wait_until(lambda: table.row_count == 1)
         await wait_until(lambda: "1 check: 1 up" in screen_text(app) and "● healthy · every 0.2 s" in screen_text(app))
@@ -110,7 +114,7 @@ async def test_a_dead_feed_keeps_its_error_over_a_late_repaint(lab, monkeypatch)
 
     monkeypatch.setattr(check_history.CheckHistory, "record", broken)
     app = checks_app([{"url": lab.url("/health/api"), "name": "api"}])
-    async with app.run_test(size=(140, 20)) as pilot:
+    async with app.run_test(size=(140, 20)):
         table, panel = app.query_one(HealthTable), app.panels[0]
         # the row comes with the repaint that used to put "open" back over the error
         await wait_until(lambda: table.row_count == 1 and panel.state.phase == "error")

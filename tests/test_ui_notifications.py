@@ -163,7 +163,7 @@ async def test_space_pauses_pulling_and_resume_loses_nothing():
 async def test_ring_buffer_keeps_the_newest_and_renders_only_what_it_keeps():
     script = Script()
     app = app_with(script, history=50)
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with app.run_test(size=(100, 20)):
         view = app.query_one(NotificationView)
         script.put(*(note(i) for i in range(1, 1001)))
         await wait_until(lambda: view.received == 1000)
