@@ -3,7 +3,8 @@
 ScriptedServer writes exactly the bytes a test scripts (event streams, cut connections,
 hostile bodies); RouteServer answers `path?query` from a table, JSON or raw bytes.
 conftest.py offers them as fixtures (`raw`, `wait_until`); tests that need the classes
-themselves (HOLD, Gate, a TLS server) import them from here.
+themselves (HOLD, Gate, a TLS server) import them from here, as they do the helpers that
+read feeds with a deadline (`take`, `take_samples`, `samples_of`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from feedview.feeds.state import FeedState
 
@@ -168,6 +170,26 @@ async def take(feed, count: int, timeout: float = 5.0) -> list:
 
     await asyncio.wait_for(run(), timeout)
     return got
+
+
+async def take_samples(feed, n: int, keep: Callable[[Any], bool] = lambda sample: True, timeout: float = 15.0) -> list:
+    """The first n items of a health feed that `keep` accepts, with a deadline."""
+    taken: list = []
+    async with asyncio.timeout(timeout):
+        async for sample in feed:
+            if keep(sample):
+                taken.append(sample)
+                if len(taken) == n:
+                    return taken
+    raise AssertionError("the feed ended early")
+
+
+async def samples_of(checks, n: int, **options) -> list:
+    """The first n samples of a health feed on these checks (URLs or HealthChecks)."""
+    from feedview.feeds.health import health_feed
+
+    async with contextlib.aclosing(health_feed(checks, **options)) as feed:
+        return await take_samples(feed, n)
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, message: str = "") -> None:

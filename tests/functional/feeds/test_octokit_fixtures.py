@@ -15,7 +15,7 @@ import pytest
 from feedview.feeds.github_client import GitHubClient, GitHubTuning
 from feedview.feeds.github_pages import Page, walk_pages
 
-SERVER = Path(__file__).parent / "octokit" / "node_modules" / ".bin" / "octokit-fixtures-server"
+SERVER = Path(__file__).parents[2] / "octokit" / "node_modules" / ".bin" / "octokit-fixtures-server"  # tests/octokit
 # The recording's exact request headers: nock compares them verbatim.
 RECORDED_TOKEN = "0000000000000000000000000000000000000001"
 RECORDED_ACCEPT = "application/vnd.github.v3+json"

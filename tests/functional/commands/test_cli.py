@@ -87,6 +87,18 @@ def test_feeds_never_import_textual():
     assert result.stdout.strip() == "[]"
 
 
+def test_the_state_words_have_one_home_and_no_import_cycle():
+    code = (
+        "import sys\n"
+        "import feedview.feeds.check_history, feedview.feeds.health_verdicts, feedview.feeds.conditions\n"
+        "print('feedview.feeds.health' in sys.modules)\n"
+        "from feedview.feeds import health, check_history\n"
+        "print(health.CheckState is check_history.CheckState, health.Verdict is check_history.Verdict)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.split() == ["False", "True", "True"], result.stderr
+
+
 def _start_lab_command(*extra: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "feedview.cli", "lab", "--port", "0", *extra],

@@ -4,7 +4,7 @@ What the lab sends is deterministic for its seed; what varies from run to run
 (wall-clock times, measured latencies, how many items arrive before the
 picture) is pinned here: the app's clock is fixed, each feed is cut after a set
 number of items, and times and latencies in those items are set to fixed values.
-Update with: pytest tests/test_ui_snapshots.py --snapshot-update
+Update with: pytest tests/functional/ui/test_ui_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The notifications panel, driven by small in-test feeds of contract items.
 
 These pin the panel's own behaviour (order, pause, ring buffer, detail, alerts,
-hostile text); tests/test_ui_app.py runs it on the real SSE feed and the lab.
+hostile text); test_ui_app.py runs it on the real SSE feed and the lab.
 """
 
 from __future__ import annotations
