@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 import threading
 from collections.abc import Iterator
 
@@ -11,6 +12,14 @@ from servers import ScriptedServer
 from servers import wait_until as _wait_until
 
 from feedview.lab import Lab, LabConfig, start_lab
+
+
+def pytest_configure(config) -> None:
+    """Children started by a run in the background (`pytest &`, some CI runners) would inherit
+    an ignored SIGINT, and the ctrl+c tests would wait for an interrupt that never lands:
+    a handler of our own makes the children start with the default one."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

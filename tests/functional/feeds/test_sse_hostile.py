@@ -76,7 +76,7 @@ async def watch_process(*args: str) -> asyncio.subprocess.Process:
     )
 
 
-async def finished(proc: asyncio.subprocess.Process, timeout: float = 60) -> tuple[str, str]:
+async def finished(proc: asyncio.subprocess.Process, timeout: float = 30) -> tuple[str, str]:
     """stdout and stderr of a process that must end (the deadline only catches a hang)."""
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)

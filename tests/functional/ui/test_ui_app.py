@@ -183,7 +183,12 @@ async def test_welcome_says_where_the_config_goes_and_opens_the_demo():
             assert "/home/me/.config/feedview/config.toml" in text
             assert "[[panel]]" in text and 'kind = "notifications"' in text and "demo" in text
             await pilot.press("d")
-            await wait_until(lambda: len(app.panels) == 4, timeout=10, message="the demo's four panels")
+            # and their four tabs: the demo adds them in a worker, and a panel is added with its tab
+            await wait_until(
+                lambda: len(app.panels) == 4 and app.tabs is not None and len(app.tabs.query("Tab")) == 4,
+                timeout=10,
+                message="the demo's four panels",
+            )
             assert [p.config.kind for p in app.panels] == ["notifications", "repos", "health", "github-notifications"]
             # the lab's backlog: the notifications panel opens on a history, not on one event
             await wait_until(lambda: app.panels[0].view.received >= 40, timeout=10)
@@ -198,7 +203,7 @@ async def test_q_and_ctrl_c_quit_with_status_zero(lab, key):
         await wait_until(lambda: lab.state.open_streams == 1)
         await pilot.press(key)
     assert app.return_code in (0, None)
-    assert lab.state.wait_for(lambda s: s.open_streams == 0, timeout=2)
+    assert lab.state.wait_for(lambda s: s.open_streams == 0)
 
 
 async def test_ctrl_w_belongs_to_forms_and_text_boxes_while_they_have_the_keys():
