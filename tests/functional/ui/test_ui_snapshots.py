@@ -35,13 +35,21 @@ def pinned_feeds(
     """The real feed for each panel, cut after `limit` data items, each item passed through
     `pin(item, index)`; an item that `pin` turns into None is left out. States: "open" ones
     pass, the others only as `pin_state` makes them (their times vary from run to run).
-    At the cut the real feed is closed (the lab stops sending: a busy server would keep the
-    process from the idle that the screenshot waits for) and the panel's stays open."""
+    A view that takes batches gets the cut's items in one batch: how fast they came would
+    show (the notifications panel's rate). At the cut the real feed is closed (the lab stops
+    sending: a busy server would keep the process from the idle that the screenshot waits
+    for) and the panel's stays open."""
 
     def feeds(config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
         async def cut() -> AsyncIterator[Any]:
+            held: list[Any] = []
             async for item in pinned(kind_of(config.kind).open_feed({**config.options, **overrides}, batches)):
-                yield item
+                if batches and not isinstance(item, FeedState):
+                    held.append(item)
+                else:
+                    yield item
+            if held:
+                yield held
             await asyncio.Event().wait()
 
         async def pinned(real: AsyncIterator[Any]) -> AsyncIterator[Any]:
