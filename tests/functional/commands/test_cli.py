@@ -6,14 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from servers import feedview
 
 SUBCOMMANDS = ("demo", "lab", "watch", "repos", "health", "notifications")
-
-
-def feedview(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "feedview.cli", *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def test_help_lists_every_subcommand():

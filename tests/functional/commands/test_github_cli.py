@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 
-from servers import RouteServer
+from servers import RouteServer, feedview, feedview_process
 
 from feedview.feeds.github_client import MAX_REDIRECTS
 from feedview.lab import start_lab
-
-
-def feedview(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "feedview.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**clean, **(env or {})},
-    )
 
 
 def test_json_prints_raw_repos_and_stops_at_the_limit(lab):
@@ -176,10 +160,7 @@ def test_without_json_the_app_opens_on_one_panel(monkeypatch):
 
 async def run_cli(*args: str) -> tuple[int, str, str]:
     """feedview in a child process (the event loop stays free for the loopback server)."""
-    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "feedview.cli", *args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    proc = await feedview_process(*args)
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode, stdout.decode("utf-8"), stderr.decode("utf-8")
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from servers import samples_of, take_samples, wait_until
+from servers import free_port, samples_of, take_samples, wait_until
 
 from feedview.feeds.conditions import ConditionError
 from feedview.feeds.health import HealthCheck, HealthSample, health_feed
@@ -41,12 +40,6 @@ async def raw_server(answers: dict[str, bytes]) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     finally:
         server.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- what a sample says ------------------------------------------------------------------

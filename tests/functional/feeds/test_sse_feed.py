@@ -10,25 +10,11 @@ import time
 import httpx
 import pytest
 import trustme
-from servers import FAST, HOLD, ScriptedServer, take, wait_until
+from servers import FAST, HOLD, ScriptedServer, collect, take, wait_until
 
 from feedview.feeds.limits import MIN_RECONNECT_S
 from feedview.feeds.sse import Notification, ReconnectPolicy, SseEvent, _reconnect_delay, sse_feed
 from feedview.feeds.state import FeedState
-
-
-async def collect(feed, until, timeout: float = 5.0) -> list:
-    """Every item (states too) until until(items) holds, with a deadline."""
-    items: list = []
-
-    async def run() -> None:
-        async for item in feed:
-            items.append(item)
-            if until(items) or (isinstance(item, FeedState) and item.final):
-                return
-
-    await asyncio.wait_for(run(), timeout)
-    return items
 
 
 def retrying(items) -> bool:
