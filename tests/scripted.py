@@ -2,10 +2,10 @@
 screen read through Textual's public API (a helper module, not a test module).
 
 Key tests drive the app with `Scripts` (feeds that yield what the test queues) rather
-than a live stream: `pilot.press` waits for the process to go idle, and a stream that
-repaints ten times a second never lets it. Tests that are about the network (a dismissed
-panel closes its connection, the server sees it) keep the lab and send keys with
-`send_key`, then wait on what the server saw.
+than a live stream: `pilot.press` waits until the process spends no CPU for a moment (the
+lab's thread counts too), and a live stream keeps it busy up to its one-second cap, twice
+a key. Tests that are about the network (a dismissed panel closes its connection and the
+server sees it) keep the lab and send keys with `send_key`, then wait on what the server saw.
 """
 
 from __future__ import annotations
