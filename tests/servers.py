@@ -28,7 +28,7 @@ from typing import Any
 from feedview.feeds.state import FeedState
 
 SSE = [("Content-Type", "text/event-stream")]
-FAST = {"reconnect_s": 0.01, "backoff_max_s": 0.02}
+FAST = {"reconnect_s": 0.01, "backoff_max_s": 0.02, "min_reconnect_s": 0.01}  # SSE waits, floor included
 
 
 class Gate:
