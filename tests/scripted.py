@@ -6,6 +6,9 @@ than a live stream: `pilot.press` waits until the process spends no CPU for a mo
 lab's thread counts too), and a live stream keeps it busy up to its one-second cap, twice
 a key. Tests that are about the network (a dismissed panel closes its connection and the
 server sees it) keep the lab and send keys with `send_key`, then wait on what the server saw.
+
+`scripted_app(script)` is a dashboard of notifications panels on scripts, `note(i)` an ntfy
+notification for them; `Scripts` gives each panel of any app its own script, by title.
 """
 
 from __future__ import annotations
@@ -24,8 +27,28 @@ from textual import events
 from textual.message import Message
 
 from feedview.config import PanelConfig
+from feedview.feeds.sse import Notification, SseEvent
 from feedview.feeds.state import FeedState
 from feedview.ui.app import FeedviewApp
+
+NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC: the clock the scripted apps run on
+
+
+def note(
+    i: int, *, priority: int = 3, title: str = "", message: str = "", tags: tuple[str, ...] = (), time: float = NOW
+) -> Notification:
+    """An ntfy notification numbered i ("n{i}") on the topic "alerts"."""
+    raw = {
+        "id": f"n{i}",
+        "time": int(time),
+        "event": "message",
+        "topic": "alerts",
+        "title": title,
+        "message": message or f"message {i}",
+        "priority": priority,
+        "tags": list(tags),
+    }
+    return Notification(f"n{i}", "alerts", SseEvent("message", "", ""), raw)
 
 
 class Script:
@@ -73,6 +96,19 @@ class Scripts:
     def __call__(self, config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
         self.configs.append(config)
         return self[config.title or ""](config, batches=batches, **overrides)
+
+
+def scripted_app(script: Script | list[Script], *, panels: int = 1, layout: str = "tabs") -> RecordingApp:
+    """Notifications panels "Deploys 1", "Deploys 2"... on the script (a list: one script each)."""
+    scripts = script if isinstance(script, list) else [script] * panels
+    configs = [
+        PanelConfig("notifications", f"Deploys {n + 1}", {"url": f"http://127.0.0.1:9/{n}"})
+        for n in range(len(scripts))
+    ]
+    by_url = {config.options["url"]: each for config, each in zip(configs, scripts, strict=True)}
+    return RecordingApp(
+        configs, feeds=lambda config, **_: by_url[config.options["url"]](config), clock=lambda: NOW, layout=layout
+    )
 
 
 @dataclass(frozen=True)
