@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -11,24 +14,49 @@ from servers import wait_until as _wait_until
 from feedview.lab import Lab, LabConfig, start_lab
 
 
+def pytest_configure(config) -> None:
+    """Children started by a run in the background (`pytest &`, some CI runners) would inherit
+    an ignored SIGINT, and the ctrl+c tests would wait for an interrupt that never lands:
+    a handler of our own makes the children start with the default one."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture(scope="session")
+def _stopping_labs() -> Iterator[list[threading.Thread]]:
+    """Labs being stopped in the background; all of them have stopped when the session ends."""
+    stopping: list[threading.Thread] = []
+    yield stopping
+    for thread in stopping:
+        thread.join(timeout=10)
+    assert not [thread for thread in stopping if thread.is_alive()], "a lab did not stop"
+
+
+@contextlib.contextmanager
+def _labs(stopping: list[threading.Thread]) -> Iterator[contextlib.ExitStack]:
+    """Labs entered on the stack are stopped in a thread of their own after the test: uvicorn's
+    shutdown sleeps 0.1 to 0.3 s, and a fresh lab per test would otherwise add that to each."""
+    stack = contextlib.ExitStack()
+    try:
+        yield stack
+    finally:
+        thread = threading.Thread(target=stack.close, name="lab-stop", daemon=True)
+        thread.start()
+        stopping.append(thread)
+
+
 @pytest.fixture
-def lab() -> Iterator[Lab]:
+def lab(_stopping_labs) -> Iterator[Lab]:
     """A lab with default knobs on 127.0.0.1:<free port>."""
-    with start_lab(LabConfig()) as running:
-        yield running
+    with _labs(_stopping_labs) as stack:
+        yield stack.enter_context(start_lab(LabConfig()))
 
 
 @pytest.fixture
-def make_lab():
+def make_lab(_stopping_labs):
     """Start labs with custom knobs: `lab = make_lab(latency_ms=50)`; all stopped after the test."""
-    import contextlib
-
-    with contextlib.ExitStack() as stack:
-
-        def factory(**knobs) -> Lab:
-            return stack.enter_context(start_lab(LabConfig(**knobs)))
-
-        yield factory
+    with _labs(_stopping_labs) as stack:
+        yield lambda **knobs: stack.enter_context(start_lab(LabConfig(**knobs)))
 
 
 @pytest.fixture

@@ -3,7 +3,10 @@
 ScriptedServer writes exactly the bytes a test scripts (event streams, cut connections,
 hostile bodies); RouteServer answers `path?query` from a table, JSON or raw bytes.
 conftest.py offers them as fixtures (`raw`, `wait_until`); tests that need the classes
-themselves (HOLD, Gate, a TLS server) import them from here.
+themselves (HOLD, Gate, a TLS server) import them from here, as they do the helpers that
+read feeds with a deadline (`collect`, `take`, `take_samples`, `samples_of`) and the ones
+that run `feedview` as a user does, in a process of its own (`feedview`, `start_feedview`,
+`feedview_process`). tests/scripted.py has the dashboard's.
 """
 
 from __future__ import annotations
@@ -11,16 +14,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import socket
 import ssl
+import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from feedview.feeds.state import FeedState
 
 SSE = [("Content-Type", "text/event-stream")]
-FAST = {"reconnect_s": 0.01, "backoff_max_s": 0.02}
+FAST = {"reconnect_s": 0.01, "backoff_max_s": 0.02, "min_reconnect_s": 0.01}  # SSE waits, floor included
 
 
 class Gate:
@@ -153,6 +161,20 @@ class RouteServer:
         writer.close()
 
 
+async def collect(feed, until: Callable[[list], bool], timeout: float = 10.0) -> list:
+    """Every item (states too) until until(items) holds or a final state, with a deadline."""
+    items: list = []
+
+    async def run() -> None:
+        async for item in feed:
+            items.append(item)
+            if until(items) or (isinstance(item, FeedState) and item.final):
+                return
+
+    await asyncio.wait_for(run(), timeout)
+    return items
+
+
 async def take(feed, count: int, timeout: float = 5.0) -> list:
     """The next `count` items (not states) from feed, with a deadline; fewer if it ends."""
     got: list = []
@@ -170,6 +192,26 @@ async def take(feed, count: int, timeout: float = 5.0) -> list:
     return got
 
 
+async def take_samples(feed, n: int, keep: Callable[[Any], bool] = lambda sample: True, timeout: float = 15.0) -> list:
+    """The first n items of a health feed that `keep` accepts, with a deadline."""
+    taken: list = []
+    async with asyncio.timeout(timeout):
+        async for sample in feed:
+            if keep(sample):
+                taken.append(sample)
+                if len(taken) == n:
+                    return taken
+    raise AssertionError("the feed ended early")
+
+
+async def samples_of(checks, n: int, **options) -> list:
+    """The first n samples of a health feed on these checks (URLs or HealthChecks)."""
+    from feedview.feeds.health import health_feed
+
+    async with contextlib.aclosing(health_feed(checks, **options)) as feed:
+        return await take_samples(feed, n)
+
+
 async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, message: str = "") -> None:
     """Wait on a condition with a deadline (never a bare sleep as synchronisation)."""
     deadline = time.monotonic() + timeout
@@ -177,3 +219,40 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, messag
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for: {message or predicate}")
         await asyncio.sleep(0.01)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (as far as anyone can know: a refused connection)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- feedview as a user runs it: a process of its own ---------------------------------------------
+
+TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+FEEDVIEW = (sys.executable, "-m", "feedview.cli")
+
+
+def cli_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment without the GitHub tokens feedview would pick up, plus `extra`."""
+    return {**{k: v for k, v in os.environ.items() if k not in TOKEN_VARIABLES}, **(extra or {})}
+
+
+def feedview(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`feedview ARGS` to its end: exit code, stdout and stderr as text."""
+    return subprocess.run([*FEEDVIEW, *args], capture_output=True, text=True, timeout=timeout, env=cli_environment(env))
+
+
+def start_feedview(*args: str) -> subprocess.Popen:
+    """`feedview ARGS` running, its output in text pipes (for interrupts and early readers)."""
+    return subprocess.Popen(
+        [*FEEDVIEW, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment()
+    )
+
+
+async def feedview_process(*args: str) -> asyncio.subprocess.Process:
+    """`feedview ARGS` as an asyncio child, for tests whose server runs on the test's own loop."""
+    return await asyncio.create_subprocess_exec(
+        *FEEDVIEW, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=cli_environment()
+    )

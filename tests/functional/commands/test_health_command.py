@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
-import subprocess
 import sys
 import types
 
 import pytest
+from servers import feedview, free_port, start_feedview
 
 from feedview.cli import main
 from feedview.feeds.health import health_feed
-
-
-def feedview(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "feedview.cli", *args], capture_output=True, text=True, timeout=30)
-
-
-def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "feedview.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_json_lines_and_count_per_url(lab):
@@ -110,7 +93,7 @@ def test_bad_input_is_one_line_and_status_2(args, needle):
 
 
 def test_ctrl_c_exits_quietly(lab):
-    proc = start("health", lab.url("/health/api"), "--json", "--interval", "0.05")
+    proc = start_feedview("health", lab.url("/health/api"), "--json", "--interval", "0.05")
     try:
         assert json.loads(proc.stdout.readline())["ok"] is True
     finally:
@@ -121,7 +104,7 @@ def test_ctrl_c_exits_quietly(lab):
 
 
 def test_a_reader_that_stops_early_is_not_an_error(lab):
-    proc = start("health", lab.url("/health/api"), "--json", "--interval", "0.02")
+    proc = start_feedview("health", lab.url("/health/api"), "--json", "--interval", "0.02")
     assert proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`
     assert proc.wait(timeout=10) == 0

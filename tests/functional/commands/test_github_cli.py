@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 
-from servers import RouteServer
+from servers import RouteServer, feedview, feedview_process
 
+from feedview.feeds.github_client import MAX_REDIRECTS
 from feedview.lab import start_lab
-
-
-def feedview(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "feedview.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**clean, **(env or {})},
-    )
 
 
 def test_json_prints_raw_repos_and_stops_at_the_limit(lab):
@@ -175,10 +160,7 @@ def test_without_json_the_app_opens_on_one_panel(monkeypatch):
 
 async def run_cli(*args: str) -> tuple[int, str, str]:
     """feedview in a child process (the event loop stays free for the loopback server)."""
-    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "feedview.cli", *args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    proc = await feedview_process(*args)
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode, stdout.decode("utf-8"), stderr.decode("utf-8")
 
@@ -253,7 +235,12 @@ async def test_a_bomb_or_an_escape_in_a_link_ends_in_one_clean_line():
     assert code == 1 and json.loads(stdout)["id"] == 1
     assert stderr == f"feedview repos: error: not found (404): {evil} does not exist or the token cannot see it\n"
     code, stdout, stderr = looped
-    assert code == 1 and stdout == "" and stderr.count("\n") == 1 and "redirected more than 3 times" in stderr
+    assert (
+        code == 1
+        and stdout == ""
+        and stderr.count("\n") == 1
+        and f"redirected more than {MAX_REDIRECTS} times" in stderr
+    )
 
 
 async def test_credentials_in_the_base_url_never_reach_stderr():

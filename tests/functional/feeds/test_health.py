@@ -5,32 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from servers import wait_until
+from servers import free_port, samples_of, take_samples, wait_until
 
 from feedview.feeds.conditions import ConditionError
 from feedview.feeds.health import HealthCheck, HealthSample, health_feed
-
-
-async def take(feed, n: int, keep: Callable[[HealthSample], bool] = lambda s: True) -> list[HealthSample]:
-    """The first n samples that `keep` accepts (with a deadline, never a sleep)."""
-    taken: list[HealthSample] = []
-    async with asyncio.timeout(15):
-        async for sample in feed:
-            if keep(sample):
-                taken.append(sample)
-                if len(taken) == n:
-                    return taken
-    raise AssertionError("the feed ended early")
-
-
-async def samples_of(checks, n: int, **options) -> list[HealthSample]:
-    async with contextlib.aclosing(health_feed(checks, **options)) as feed:
-        return await take(feed, n)
 
 
 def http_response(status: int = 200, body: bytes = b"", *headers: str) -> bytes:
@@ -58,12 +40,6 @@ async def raw_server(answers: dict[str, bytes]) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     finally:
         server.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- what a sample says ------------------------------------------------------------------
@@ -203,7 +179,7 @@ async def test_tuning_applies_to_urls_and_a_check_keeps_its_own(lab):
 async def test_one_hanging_check_never_delays_the_others(lab):
     hanging, fast = lab.url("/health/hang?latency_ms=60000"), lab.url("/health/api")
     async with contextlib.aclosing(health_feed([hanging, fast], interval=0.02, timeout=30)) as feed:
-        samples = await take(feed, 5)
+        samples = await take_samples(feed, 5)
     assert {s.url for s in samples} == {fast}
 
 
@@ -263,7 +239,7 @@ async def test_closing_leaves_nothing_in_flight_or_scheduled(lab):
     hanging, fast = lab.url("/health/hang?latency_ms=60000"), lab.url("/health/tick")
     before = asyncio.all_tasks()
     feed = health_feed([hanging, fast], interval=0.02, timeout=30)
-    await take(feed, 3)
+    await take_samples(feed, 3)
     await wait_until(lambda: lab.state.counters.get("health:in_flight") == 1, message="the hanging request")
     await feed.aclose()
 

@@ -11,8 +11,7 @@ import random
 import zlib
 
 import pytest
-from servers import RouteServer
-from test_health import samples_of, take
+from servers import RouteServer, samples_of, take_samples
 
 from feedview.feeds import check_history
 from feedview.feeds import health as health_module
@@ -42,7 +41,7 @@ async def test_a_nesting_bomb_fails_only_its_own_conditions_and_the_other_checks
         bomb = server.base_url + "/bomb"
         checks = [HealthCheck(bomb, conditions=["[BODY].a == 1"]), bomb, lab.url("/health/api")]
         async with contextlib.aclosing(health_feed(checks, interval=0.02)) as feed:
-            samples = await take(feed, 9)
+            samples = await take_samples(feed, 9)
     kinds = {s.check_id: s for s in samples}
     assert set(kinds) == {0, 1, 2}, "every check kept producing samples"
     assert (kinds[0].ok, kinds[0].reason) == (False, "[BODY].a: the body is not JSON")
@@ -86,7 +85,7 @@ async def test_a_check_that_stops_on_a_bug_says_so_once_and_the_others_go_on(lab
     break_history_of(monkeypatch, failures_to_trip=7)
     broken = HealthCheck(lab.url("/health/broken"), failures_to_trip=7)
     async with contextlib.aclosing(health_feed([broken, lab.url("/health/api")], interval=0.02)) as feed:
-        samples = await take(feed, 6)
+        samples = await take_samples(feed, 6)
     stopped = [s for s in samples if s.check_id == 0]
     assert len(stopped) == 1
     [last] = stopped

@@ -6,14 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from servers import feedview
 
 SUBCOMMANDS = ("demo", "lab", "watch", "repos", "health", "notifications")
-
-
-def feedview(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "feedview.cli", *args], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def test_help_lists_every_subcommand():
@@ -85,6 +80,18 @@ def test_feeds_never_import_textual():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_state_words_have_one_home_and_no_import_cycle():
+    code = (
+        "import sys\n"
+        "import feedview.feeds.check_history, feedview.feeds.health_verdicts, feedview.feeds.conditions\n"
+        "print('feedview.feeds.health' in sys.modules)\n"
+        "from feedview.feeds import health, check_history\n"
+        "print(health.CheckState is check_history.CheckState, health.Verdict is check_history.Verdict)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.stdout.split() == ["False", "True", "True"], result.stderr
 
 
 def _start_lab_command(*extra: str) -> tuple[subprocess.Popen, str]:

@@ -16,12 +16,11 @@ import gzip
 import json
 import math
 import signal
-import sys
 import time
 import zlib
 
 import pytest
-from servers import FAST, HOLD, SSE, take
+from servers import FAST, HOLD, SSE, collect, feedview_process, take
 
 from feedview.commands.watch import state_line
 from feedview.feeds.eventstream import DEFAULT_MAX_SIZE, MAX_RETRY_MS, EventStreamDecoder, EventStreamError
@@ -31,20 +30,6 @@ from feedview.feeds.state import FeedState
 
 # The outage test's knobs: 1,100 failures in seconds, not the ~5 minutes the real floor takes.
 TINY_WAITS = {"reconnect_s": 0.001, "backoff_max_s": 0.002, "min_reconnect_s": 0.001}
-
-
-async def collect(feed, until, timeout: float = 10.0) -> list:
-    """Every item (states too) until until(items) holds or a final state, with a deadline."""
-    items: list = []
-
-    async def run() -> None:
-        async for item in feed:
-            items.append(item)
-            if until(items) or (isinstance(item, FeedState) and item.final):
-                return
-
-    await asyncio.wait_for(run(), timeout)
-    return items
 
 
 async def final_state(url: str, **options) -> FeedState:
@@ -64,19 +49,7 @@ def sane(resume_at: float, now: float) -> bool:
     return math.isfinite(resume_at) and now - 60 <= resume_at <= now + MAX_WAIT_S + 60
 
 
-async def watch_process(*args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "feedview.cli",
-        "watch",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
-async def finished(proc: asyncio.subprocess.Process, timeout: float = 60) -> tuple[str, str]:
+async def finished(proc: asyncio.subprocess.Process, timeout: float = 30) -> tuple[str, str]:
     """stdout and stderr of a process that must end (the deadline only catches a hang)."""
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -242,7 +215,7 @@ async def test_costly_bytes_do_not_hold_the_event_loop(raw, costly_body, wait_un
 
 async def test_watch_exits_on_ctrl_c_while_decoding_a_costly_body(raw, costly_body):
     raw.reply(costly_body, headers=[*SSE, ("Content-Encoding", "gzip")])
-    proc = await watch_process(raw.url, "--json")
+    proc = await feedview_process("watch", raw.url, "--json")
     try:
         while b"feedview watch: open" not in await asyncio.wait_for(proc.stderr.readline(), 30):
             pass
@@ -258,7 +231,7 @@ async def test_watch_exits_on_ctrl_c_while_decoding_a_costly_body(raw, costly_bo
 
 async def test_watch_refuses_a_stacked_encoding_in_one_line(raw):
     raw.reply(gzipped(gzipped(b"data: x\n\n" * 100_000)), headers=[*SSE, ("Content-Encoding", "gzip, gzip")])
-    proc = await watch_process(raw.url, "--json")
+    proc = await feedview_process("watch", raw.url, "--json")
     out, err = await finished(proc)
     assert proc.returncode == 1 and out == ""
     assert err.splitlines()[-1].startswith("feedview watch: error: cannot read the stream: the server stacked")
@@ -402,7 +375,7 @@ async def test_a_header_httpx_refuses_is_a_final_error_that_does_not_quote_it(ra
 async def test_watch_stderr_hides_credentials_and_tokens(raw):
     raw.reply(headers=[("Content-Type", "text/\x1b[31mhtml; see=http://admin:hunter2@evil.example/ t0ken")])
     host = raw.url.split("//")[1]
-    proc = await watch_process(f"http://admin:hunter2@{host}/", "--json", "-H", "X-Token: t0ken")
+    proc = await feedview_process("watch", f"http://admin:hunter2@{host}/", "--json", "-H", "X-Token: t0ken")
     _, err = await finished(proc)
     assert proc.returncode == 1
     assert "http://***@evil.example/" in err
@@ -425,7 +398,7 @@ def test_the_watch_panel_title_hides_url_credentials(monkeypatch):
 async def test_watch_json_escapes_what_a_terminal_must_not_see(raw):
     text = "rtl\u202eevil zw\u200bsp nel\u0085 del\x7f bom\ufeff ok é"
     raw.reply(b"data: " + text.encode() + b"\n\n", HOLD)
-    proc = await watch_process(raw.url, "--json", "--count", "1")
+    proc = await feedview_process("watch", raw.url, "--json", "--count", "1")
     out, _ = await finished(proc)
     assert proc.returncode == 0
     for raw_char in ("\u202e", "\u200b", "\u0085", "\x7f", "\ufeff"):

@@ -1,31 +1,25 @@
 """The notifications panel, driven by small in-test feeds of contract items.
 
 These pin the panel's own behaviour (order, pause, ring buffer, detail, alerts,
-hostile text); tests/test_ui_app.py runs it on the real SSE feed and the lab.
+hostile text); test_ui_app.py runs it on the real SSE feed and the lab.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 
+from scripted import RecordingApp, Script, screen_text
 from servers import wait_until
 
 from feedview.config import PanelConfig
 from feedview.feeds.sse import Notification, SseEvent
 from feedview.feeds.state import FeedState
-from feedview.ui.app import FeedviewApp
 from feedview.ui.notifications import NotificationView
 from feedview.ui.screens.detail import DetailScreen
 
 NOW = 1_700_000_000.0
 HOSTILE_TITLE = "[bold red]alert[/] \x1b[2J\x1b]0;owned\x07 [/]"
 HOSTILE_MESSAGE = "rm -rf [/] \x9b31m C1 \x85 next\x7f [link=http://evil]x[/link]"
-
-
-def screen_text(app: FeedviewApp) -> str:
-    update = app.screen._compositor.render_update(full=True)
-    return "\n".join("".join(seg.text for strip in line for seg in strip) for line in update.strips)
 
 
 def note(
@@ -52,40 +46,14 @@ def note(
     return Notification(raw["id"], "ops", SseEvent("message", json.dumps(raw), raw["id"]), raw)
 
 
-class Script:
-    """An in-test feed: yields what the test queues, counts what the panel pulled."""
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue = asyncio.Queue()
-        self.pulled = 0
-        self.closed = False
-
-    def put(self, *items) -> None:
-        for item in items:
-            self.queue.put_nowait(item)
-
-    def __call__(self, config, **overrides):
-        return self.feed()
-
-    async def feed(self):
-        try:
-            yield FeedState("open")
-            while True:
-                item = await self.queue.get()
-                self.pulled += 1
-                yield item
-        finally:
-            self.closed = True
-
-
-def app_with(script: Script, *, history: int = 1000, clock=lambda: NOW, panels: int = 1) -> FeedviewApp:
+def app_with(script: Script, *, history: int = 1000, clock=lambda: NOW, panels: int = 1) -> RecordingApp:
     configs = [
         PanelConfig(
             "notifications", f"Deploys {n}" if n else "Deploys", {"url": "http://127.0.0.1:9/sse"}, history=history
         )
         for n in range(panels)
     ]
-    return FeedviewApp(configs, feeds=script, clock=clock)
+    return RecordingApp(configs, feeds=script, clock=clock)
 
 
 def line_text(view: NotificationView, y: int) -> str:
@@ -182,7 +150,7 @@ async def test_space_pauses_pulling_and_resume_loses_nothing():
         await pilot.press("space")
         assert view.paused and "paused" in screen_text(app)
         script.put(*(note(i) for i in range(2, 12)))
-        await pilot.pause(0.1)
+        await pilot.pause()  # until the process is idle: an unpaused worker would have pulled them all
         assert script.pulled <= 2  # the worker stopped pulling: the rest wait in the feed
         assert view.received <= 2
         await pilot.press("space")
@@ -195,14 +163,13 @@ async def test_space_pauses_pulling_and_resume_loses_nothing():
 async def test_ring_buffer_keeps_the_newest_and_renders_only_what_it_keeps():
     script = Script()
     app = app_with(script, history=50)
-    async with app.run_test(size=(100, 20)) as pilot:
+    async with app.run_test(size=(100, 20)):
         view = app.query_one(NotificationView)
         script.put(*(note(i) for i in range(1, 1001)))
         await wait_until(lambda: view.received == 1000)
-        await pilot.pause(0.1)
         assert len(view.entries) == 50
         assert view.entries[-1][0].id == "n1000" and view.entries[0][0].id == "n951"
-        assert view.virtual_size.height == 50
+        await wait_until(lambda: view.virtual_size.height == 50, message="the frame that shows the kept 50")
         await wait_until(lambda: "1,000 received" in screen_text(app) and "keeping 50" in screen_text(app))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from contextlib import aclosing
@@ -11,20 +10,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from servers import free_port
 
 from feedview.feeds.github_client import GitHubClient, GitHubTuning
 from feedview.feeds.github_pages import Page, walk_pages
 
-SERVER = Path(__file__).parent / "octokit" / "node_modules" / ".bin" / "octokit-fixtures-server"
+SERVER = Path(__file__).parents[2] / "octokit" / "node_modules" / ".bin" / "octokit-fixtures-server"  # tests/octokit
 # The recording's exact request headers: nock compares them verbatim.
 RECORDED_TOKEN = "0000000000000000000000000000000000000001"
 RECORDED_ACCEPT = "application/vnd.github.v3+json"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +27,7 @@ def fixtures_server():
         pytest.skip("node is not installed: the recorded-traffic test needs Node.js (see the README's test command)")
     if not SERVER.exists():
         pytest.fail(f"{SERVER} is missing: run `npm ci --prefix tests/octokit` first")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     # --fixtures-url: the recorded Link headers are rewritten to it, so they stay on our origin
     proc = subprocess.Popen(

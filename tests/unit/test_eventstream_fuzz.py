@@ -9,7 +9,7 @@ inventing an event.
 
 The differential property runs FEEDVIEW_FUZZ_EXAMPLES cases (default 1000), the two
 others half as many each: two thousand cases a run. For a long run:
-    FEEDVIEW_FUZZ_EXAMPLES=100000 pytest tests/test_eventstream_fuzz.py
+    FEEDVIEW_FUZZ_EXAMPLES=100000 pytest tests/unit/test_eventstream_fuzz.py
 """
 
 from __future__ import annotations

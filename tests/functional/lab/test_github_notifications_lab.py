@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import httpx
+from servers import feedview
 
 AUTH = {"Authorization": "Bearer lab-token"}
 QUICK = {"notifications_poll_interval": 0.05, "notifications_new_every": 0}
@@ -41,13 +39,6 @@ def test_mark_read_changes_last_modified_and_can_be_refused(make_lab):
     answer = httpx.patch(refusing.url(f"/notifications/threads/{thread_id}"), headers=AUTH)
     assert answer.status_code == 403 and "personal access token" in answer.json()["message"]
     assert httpx.patch(lab.url("/notifications/threads/1"), headers=AUTH).status_code == 404
-
-
-def feedview(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if "TOKEN" not in k}
-    return subprocess.run(
-        [sys.executable, "-m", "feedview.cli", *args], capture_output=True, text=True, timeout=60, env=env
-    )
 
 
 def test_json_prints_threads_with_their_web_page_and_stops_at_count(make_lab):

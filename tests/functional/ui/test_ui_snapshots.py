@@ -4,7 +4,7 @@ What the lab sends is deterministic for its seed; what varies from run to run
 (wall-clock times, measured latencies, how many items arrive before the
 picture) is pinned here: the app's clock is fixed, each feed is cut after a set
 number of items, and times and latencies in those items are set to fixed values.
-Update with: pytest tests/test_ui_snapshots.py --snapshot-update
+Update with: pytest tests/functional/ui/test_ui_snapshots.py --snapshot-update
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from datetime import UTC
 from typing import Any
 
 import pytest
+from scripted import RecordingApp, screen_text
 from servers import wait_until
 
 from feedview.config import PanelConfig
 from feedview.feeds.state import FeedState
 from feedview.kinds import kind_of
-from feedview.ui.app import FeedviewApp
 
 NOW = 1_767_225_600.0  # 2026-01-01 00:00 UTC
 SIZE = (120, 32)
@@ -32,17 +32,29 @@ SIZE = (120, 32)
 def pinned_feeds(
     limit: int, pin: Callable[[Any, int], Any], pin_state: Callable[[FeedState], FeedState | None] | None = None
 ) -> Callable[..., AsyncIterator[Any]]:
-    """The real feed for each panel, cut after `limit` data items (the feed then stays
-    open but is no longer pulled), each item passed through `pin(item, index)`;
-    an item that `pin` turns into None is left out. States: "open" ones pass, the
-    others only as `pin_state` makes them (their times vary from run to run)."""
+    """The real feed for each panel, cut after `limit` data items, each item passed through
+    `pin(item, index)`; an item that `pin` turns into None is left out. States: "open" ones
+    pass, the others only as `pin_state` makes them (their times vary from run to run).
+    A view that takes batches gets the cut's items in one batch: how fast they came would
+    show (the notifications panel's rate). At the cut the real feed is closed (the lab stops
+    sending: a busy server would keep the process from the idle that the screenshot waits
+    for) and the panel's stays open."""
 
     def feeds(config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
         async def cut() -> AsyncIterator[Any]:
+            held: list[Any] = []
+            async for item in pinned(kind_of(config.kind).open_feed({**config.options, **overrides}, batches)):
+                if batches and not isinstance(item, FeedState):
+                    held.append(item)
+                else:
+                    yield item
+            if held:
+                yield held
+            await asyncio.Event().wait()
+
+        async def pinned(real: AsyncIterator[Any]) -> AsyncIterator[Any]:
             taken = 0
-            async with contextlib.aclosing(
-                kind_of(config.kind).open_feed({**config.options, **overrides}, batches)
-            ) as feed:
+            async with contextlib.aclosing(real) as feed:
                 async for chunk in feed:
                     for item in chunk if isinstance(chunk, list) else [chunk]:  # batches or items
                         if isinstance(item, FeedState):
@@ -50,13 +62,13 @@ def pinned_feeds(
                             if state is not None:
                                 yield state
                             continue
-                        pinned = pin(item, taken)
-                        if pinned is None:
+                        pinned_item = pin(item, taken)
+                        if pinned_item is None:
                             continue
-                        yield pinned
+                        yield pinned_item
                         taken += 1
                         if taken == limit:
-                            await asyncio.Event().wait()
+                            return
 
         return cut()
 
@@ -71,13 +83,6 @@ def replace(item: Any, **changes: Any) -> Any:
 def at(item, when: float):
     """A notification as if sent at `when` (its raw JSON too)."""
     return replace(item, raw={**item.raw, "time": int(when)})
-
-
-def quiet(app: FeedviewApp) -> FeedviewApp:
-    """No toasts in the picture: when one lands is up to Textual's toast rack, not to us
-    (toasts and the bell are tested in test_ui_notifications.py)."""
-    app.notify = lambda *args, **kwargs: None
-    return app
 
 
 @pytest.fixture(autouse=True)
@@ -97,10 +102,12 @@ def test_notifications_panel(snap_compare, lab):
     config = PanelConfig(
         "notifications", "Notifications", {"url": lab.url("/events?interval=0.01"), "last_event_id": "0"}
     )
-    app = quiet(FeedviewApp([config], feeds=pinned_feeds(14, pin), clock=lambda: NOW))
+    # no toasts in the picture: when one lands is up to Textual's toast rack, not to us
+    # (toasts and the bell are tested in test_ui_notifications.py)
+    app = RecordingApp([config], feeds=pinned_feeds(14, pin), clock=lambda: NOW, show_toasts=False)
 
     async def ready(pilot):
-        await wait_until(lambda: app.panels and "14 received" in app.panels[0]._detail.plain)
+        await wait_until(lambda: "14 received" in screen_text(app))
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
@@ -110,10 +117,12 @@ def test_notification_detail(snap_compare, lab):
     config = PanelConfig(
         "notifications", "Notifications", {"url": lab.url("/events?interval=0.01"), "last_event_id": "0"}
     )
-    app = quiet(FeedviewApp([config], feeds=pinned_feeds(3, lambda item, i: at(item, NOW - 90)), clock=lambda: NOW))
+    app = RecordingApp(
+        [config], feeds=pinned_feeds(3, lambda item, i: at(item, NOW - 90)), clock=lambda: NOW, show_toasts=False
+    )
 
     async def ready(pilot):
-        await wait_until(lambda: app.panels and "3 received" in app.panels[0]._detail.plain)
+        await wait_until(lambda: "3 received" in screen_text(app))
         await pilot.press("down", "enter")
         await pilot.pause()
 
@@ -127,7 +136,7 @@ def test_repos_panel(snap_compare, lab):
     config = PanelConfig(
         "repos", "octo-org", {"owner": "octo-org", "org": True, "base_url": lab.base_url, "token": lab.config.token}
     )
-    app = FeedviewApp([config], feeds=pinned_feeds(2, pin), clock=lambda: NOW)
+    app = RecordingApp([config], feeds=pinned_feeds(2, pin), clock=lambda: NOW)
 
     async def ready(pilot):
         await wait_until(lambda: app.panels and len(app.panels[0].view.pages) == 2)
@@ -153,16 +162,19 @@ def test_health_panel(snap_compare, lab):
     checks = [{"url": lab.url(f"/health/{name}"), "name": name} for name in ("api", "payments", "legacy")]
     checks.append({"url": lab.url("/health/cache?pattern=ppw"), "name": "cache"})
     config = PanelConfig("health", "Services", {"checks": checks, "interval": 0.05, "jitter": 0.0})
-    app = FeedviewApp([config], feeds=pinned_feeds(len(checks) * per_check, pin), clock=lambda: NOW)
+    app = RecordingApp([config], feeds=pinned_feeds(len(checks) * per_check, pin), clock=lambda: NOW)
 
     async def ready(pilot):
-        await wait_until(
-            lambda: (
-                app.panels
-                and sum(len(r.latencies) for r in app.panels[0].view.checks.values()) == len(checks) * per_check
+        def shown() -> bool:  # every check's row on the table, with its three latencies
+            table = app.panels[0].view if app.panels else None
+            return (
+                table is not None
+                and table.row_count == len(checks)
+                and all(len(table.get_row_at(row)[4].plain) == per_check for row in range(len(checks)))
             )
-        )
-        await pilot.pause(0.1)
+
+        await wait_until(shown, message="every check's row with its three latencies")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
@@ -181,7 +193,7 @@ def test_github_notifications_panel(snap_compare, make_lab):
     def pin_state(state):  # the routine wait between polls, as if the next were 42 s away
         return dataclasses.replace(state, resume_at=NOW + 42) if state.phase == "idle" else None
 
-    app = FeedviewApp([config], feeds=pinned_feeds(100, pin, pin_state), clock=lambda: NOW)  # 10 unread in all
+    app = RecordingApp([config], feeds=pinned_feeds(100, pin, pin_state), clock=lambda: NOW)  # 10 unread in all
 
     async def ready(pilot):
         await wait_until(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+from servers import feedview, start_feedview
 
 from feedview.commands.watch import json_lines, state_line
 from feedview.feeds.ntfy import SeenIds, notification_items
@@ -15,14 +16,8 @@ from feedview.feeds.sse import SseEvent
 from feedview.feeds.state import FeedState
 
 
-def watch(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "feedview.cli", "watch", *args], capture_output=True, text=True, timeout=timeout
-    )
-
-
 def test_json_lines_and_count(lab):
-    result = watch(lab.url("/events?interval=0"), "--json", "--count", "3", "--last-event-id", "0")
+    result = feedview("watch", lab.url("/events?interval=0"), "--json", "--count", "3", "--last-event-id", "0")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["id"] for line in lines] == ["1", "2", "3"]
@@ -35,14 +30,16 @@ def test_json_lines_and_count(lab):
 
 
 def test_204_exits_0(lab):
-    result = watch(lab.url("/events?interval=0&cut_after=5&gone_after=1&retry=0"), "--json", "--last-event-id", "0")
+    result = feedview(
+        "watch", lab.url("/events?interval=0&cut_after=5&gone_after=1&retry=0"), "--json", "--last-event-id", "0"
+    )
     assert result.returncode == 0
     assert len(result.stdout.splitlines()) == 5
     assert result.stderr.splitlines()[-1].startswith("feedview watch: closed")
 
 
 def test_final_error_is_one_line_and_exit_1(lab):
-    result = watch(lab.url("/no/such/stream"), "--json")
+    result = feedview("watch", lab.url("/no/such/stream"), "--json")
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert errors == ["feedview watch: error: HTTP 404 Not Found"]
@@ -50,20 +47,23 @@ def test_final_error_is_one_line_and_exit_1(lab):
 
 
 def test_headers_reach_the_stream(lab):
-    watch(
-        lab.url("/firehose?count=1"), "--json", "--count", "1", "-H", "Authorization: Bearer t0ken", "-H", "X-Extra: 1"
+    feedview(
+        "watch",
+        lab.url("/firehose?count=1"),
+        "--json",
+        "--count",
+        "1",
+        "-H",
+        "Authorization: Bearer t0ken",
+        "-H",
+        "X-Extra: 1",
     )
     seen = lab.state.requests_to("/firehose")[0].headers
     assert seen["authorization"] == "Bearer t0ken" and seen["x-extra"] == "1"
 
 
 def test_ctrl_c_exits_130_quietly(lab):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "feedview.cli", "watch", lab.url("/events?interval=0.05"), "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_feedview("watch", lab.url("/events?interval=0.05"), "--json")
     try:
         assert json.loads(proc.stdout.readline())["id"]  # streaming
         proc.send_signal(signal.SIGINT)
@@ -77,7 +77,7 @@ def test_ctrl_c_exits_130_quietly(lab):
 def test_control_characters_never_reach_the_terminal_raw(lab):
     text = "\x1b[2J\x9b31m\x7f ok \u00e9"
     httpx.post(lab.url("/ntfy/ctl"), content=text.encode())
-    result = watch(lab.url("/ntfy/ctl/sse?since=all"), "--json", "--count", "1")
+    result = feedview("watch", lab.url("/ntfy/ctl/sse?since=all"), "--json", "--count", "1")
     line = result.stdout.splitlines()[0]
     assert "\x1b" not in line and "\x9b" not in line and "\x7f" not in line
     assert json.loads(line)["message"] == text

@@ -10,25 +10,11 @@ import time
 import httpx
 import pytest
 import trustme
-from servers import FAST, HOLD, ScriptedServer, take, wait_until
+from servers import FAST, HOLD, ScriptedServer, collect, take, wait_until
 
 from feedview.feeds.limits import MIN_RECONNECT_S
 from feedview.feeds.sse import Notification, ReconnectPolicy, SseEvent, _reconnect_delay, sse_feed
 from feedview.feeds.state import FeedState
-
-
-async def collect(feed, until, timeout: float = 5.0) -> list:
-    """Every item (states too) until until(items) holds, with a deadline."""
-    items: list = []
-
-    async def run() -> None:
-        async for item in feed:
-            items.append(item)
-            if until(items) or (isinstance(item, FeedState) and item.final):
-                return
-
-    await asyncio.wait_for(run(), timeout)
-    return items
 
 
 def retrying(items) -> bool:
@@ -346,3 +332,14 @@ async def test_an_invalid_url_is_a_final_error():
     async with contextlib.aclosing(sse_feed("http://[::1", **FAST)) as feed:
         items = [item async for item in feed]
     assert [s.phase for s in items] == ["error"] and items[0].reason.startswith("not a valid URL")
+
+
+# -- ntfy: the message's raw JSON object is read only when asked for -----------------------------
+
+
+async def test_the_feed_parses_raw_only_when_asked(raw):
+    raw.reply(b'data: {"id":"m1","topic":"t","priority":4,"actions":[{"action":"view"}]}\n\n', HOLD)
+    async with contextlib.aclosing(sse_feed(raw.url, **FAST)) as feed:
+        [note] = await take(feed, 1)
+    assert note._raw is None
+    assert note.priority == 4 and note.raw["actions"] == [{"action": "view"}]

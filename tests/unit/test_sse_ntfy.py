@@ -1,15 +1,13 @@
-"""ntfy messages: one validated reading (NtfyMessage) for the feed, Notification, watch --json and the panel."""
+"""ntfy messages: one validated reading (NtfyMessage) for the feed, Notification, watch --json and the panel
+(tests/functional/feeds/test_sse_feed.py: the feed reads the raw object only when asked)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-
-from servers import FAST, HOLD, take
 
 from feedview.commands.watch import json_lines
 from feedview.feeds.ntfy import NtfyMessage, SeenIds, message_from, notification_items
-from feedview.feeds.sse import Notification, SseEvent, sse_feed
+from feedview.feeds.sse import Notification, SseEvent
 
 
 def test_a_well_typed_message_and_an_odd_one_read_alike():
@@ -55,11 +53,3 @@ def test_a_notification_made_by_hand_reads_its_message_as_the_feed_does():
     assert by_hand.raw is raw and by_feed.raw == raw  # the whole object, unknown fields too
     pinned = by_feed._replace(raw={**raw, "time": 42})  # as a named tuple did: the message is read again
     assert (pinned.time, pinned.title, pinned.event) == (42, "T", event) and by_feed.time == 0
-
-
-async def test_the_feed_parses_raw_only_when_asked(raw):
-    raw.reply(b'data: {"id":"m1","topic":"t","priority":4,"actions":[{"action":"view"}]}\n\n', HOLD)
-    async with contextlib.aclosing(sse_feed(raw.url, **FAST)) as feed:
-        [note] = await take(feed, 1)
-    assert note._raw is None
-    assert note.priority == 4 and note.raw["actions"] == [{"action": "view"}]
