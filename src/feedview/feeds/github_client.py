@@ -15,6 +15,7 @@ every line meant for a person is sanitized and has the token redacted.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import shutil
 import subprocess
@@ -194,8 +195,15 @@ def base_url_problem(base_url: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def parsed_url(url: str) -> httpx.URL:
+    """httpx.URL(url), parsed once however often a walk asks (the request, the origin of the
+    token, the next link, the page number, the loop check: ~50 us each time, in Python)."""
+    return httpx.URL(url)
+
+
 def origin_of(url: str | httpx.URL) -> tuple[str, str, int | None]:
-    parsed = httpx.URL(url)
+    parsed = parsed_url(url) if isinstance(url, str) else url
     default = {"http": 80, "https": 443}.get(parsed.scheme)
     return parsed.scheme, parsed.host, parsed.port or default
 
@@ -362,7 +370,7 @@ class GitHubClient:
             async with asyncio.timeout(self.tuning.deadline_s):
                 for _ in range(MAX_REDIRECTS + 1):
                     headers = self._headers(url, extra)
-                    request = self.http.build_request(method, url, headers=headers)
+                    request = self.http.build_request(method, parsed_url(url), headers=headers)
                     response = await self.http.send(request, stream=True, follow_redirects=False)
                     try:
                         if response.next_request is not None:
