@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import importlib.util
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -241,10 +240,6 @@ IN_PROCESS = {  # name: (run, the modules it needs, imported before the clock st
 def child(name: str, url: str, count: int) -> None:
     """Run one in-process contender and print its elapsed seconds (imports excluded)."""
     run, modules = IN_PROCESS[name]
-    if os.environ.get("SSE_BENCH_NOGC"):
-        import gc
-
-        gc.disable()
     for module in modules:
         importlib.import_module(module)
     started = time.perf_counter()
