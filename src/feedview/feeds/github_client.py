@@ -15,7 +15,6 @@ every line meant for a person is sanitized and has the token redacted.
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import shutil
 import subprocess
@@ -195,11 +194,22 @@ def base_url_problem(base_url: str) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=64)
-def parsed_url(url: str) -> httpx.URL:
+_PARSED: dict[str, httpx.URL] = {}
+_PARSED_KEPT = 64
+
+
+def parsed_url(url: str | httpx.URL) -> httpx.URL:
     """httpx.URL(url), parsed once however often a walk asks (the request, the origin of the
-    token, the next link, the page number, the loop check: ~50 us each time, in Python)."""
-    return httpx.URL(url)
+    token, the next link, the page number, the loop check: ~50 us each time, in Python).
+    A URL object given is kept under its string: the next link, joined, is not parsed again."""
+    key = url if isinstance(url, str) else str(url)
+    found = _PARSED.get(key)
+    if found is None:
+        found = url if isinstance(url, httpx.URL) else httpx.URL(url)
+        if len(_PARSED) >= _PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]  # the oldest
+        _PARSED[key] = found
+    return found
 
 
 def origin_of(url: str | httpx.URL) -> tuple[str, str, int | None]:

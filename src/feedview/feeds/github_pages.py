@@ -101,11 +101,9 @@ def _page_param(url: str) -> int | None:
 def canonical_url(url: str) -> str:
     """The URL with its query sorted: the same page however its parameters are ordered."""
     parsed = parsed_url(url)
-    return (
-        str(parsed.copy_with(query=None, fragment=None))
-        + "?"
-        + "&".join(sorted(f"{k}={v}" for k, v in parsed.params.multi_items()))
-    )
+    # (httpx writes a URL normalised, a `?` or `#` in its path escaped: the first one ends the path)
+    base = str(parsed).partition("?")[0].partition("#")[0]
+    return base + "?" + "&".join(sorted(f"{k}={v}" for k, v in parsed.params.multi_items()))
 
 
 def next_link(link: str | None, current: str, seen: set[str]) -> tuple[str | None, int | None, str | None]:
@@ -119,7 +117,7 @@ def next_link(link: str | None, current: str, seen: set[str]) -> tuple[str | Non
     if "next" not in links:
         return None, last, None
     try:
-        target = parsed_url(current).join(links["next"].strip())
+        target = parsed_url(parsed_url(current).join(links["next"].strip()))
     except httpx.InvalidURL:
         return None, last, "GitHub's next link is not a URL, so the walk stops here"
     if target.scheme not in ("http", "https") or not target.host:

@@ -180,18 +180,26 @@ async def read_decoded(
     codings: list[str], raw_chunks: AsyncIterator[bytes], limit: int, *, truncate: bool = False
 ) -> bytes:
     """read_body for any HTTP client: a body's raw bytes as they arrive and its content codings."""
-    chunks: list[bytes] = []
-    size = 0
+    if not codings:  # most bodies: read with no decoder between (a generator less per body)
+        return await _gathered(raw_chunks, limit, truncate)
     pieces = decoded(codings, raw_chunks, max_chunk=min(DEFAULT_MAX_CHUNK, limit + 1), whole=True)
     async with contextlib.aclosing(pieces):
-        async for chunk in pieces:
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                if truncate:
-                    return b"".join(chunks)[:limit]
-                raise BodyTooLarge(f"the response is larger than {_size(limit)}")
-    return b"".join(chunks)
+        return await _gathered(pieces, limit, truncate)
+
+
+async def _gathered(chunks: AsyncIterator[bytes], limit: int, truncate: bool) -> bytes:
+    """The chunks joined, at most `limit` bytes: beyond, the first `limit` when `truncate`,
+    else BodyTooLarge (read no further either way)."""
+    kept: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        kept.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            if truncate:
+                return b"".join(kept)[:limit]
+            raise BodyTooLarge(f"the response is larger than {_size(limit)}")
+    return b"".join(kept)
 
 
 _decode_json = msgspec.json.Decoder().decode
