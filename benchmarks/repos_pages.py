@@ -8,8 +8,12 @@ about that), measured in the same run:
   next page          from asking for the next page to holding its repos, after the consumer spent
                      `--think` ms on the current one: without prefetch, and with one-page prefetch
   requests           lab requests for walking N pages (must be N)
+  CPU per page       a walk of --walk-pages pages (one repo each) on a lab without latency, in a
+                     process of its own: the feed against a plain httpx loop following Link
+                     (GET, .json(), next link), rounds interleaved in rotated order, medians
+                     (min..max). Goal: the feed <= 1.2x the plain loop.
 
-    .venv/bin/python benchmarks/repos_pages.py [--latency-ms 50] [--pages 10] [--think 150]
+    .venv/bin/python benchmarks/repos_pages.py [--latency-ms 50] [--pages 10] [--think 150] [--walk-pages 1000]
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
@@ -113,13 +119,89 @@ async def walk(base_url: str, pages: int) -> int:
     return seen
 
 
+async def plain_walk(base_url: str, pages: int) -> int:
+    """The floor: an httpx loop following Link, parsing each page's JSON."""
+    seen = 0
+    url: str | None = f"{base_url}/orgs/octo-org/repos?per_page=1"
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        while url is not None and seen < pages:
+            response = await client.get(url)
+            response.json()
+            seen += 1
+            url = response.links.get("next", {}).get("url")
+    return seen
+
+
+async def feed_walk(base_url: str, pages: int) -> int:
+    seen = 0
+    feed = repo_pages(owner="octo-org", org=True, base_url=base_url, token=TOKEN, per_page=1)
+    async with aclosing(feed) as stream:
+        async for item in stream:
+            if isinstance(item, RepoPage):
+                seen += 1
+                if seen == pages:
+                    break
+    return seen
+
+
+WALKS = {"plain httpx loop": plain_walk, "repo_pages": feed_walk}
+
+
+def cpu_per_page(base_url: str, pages: int, rounds: int) -> dict[str, list[float]]:
+    """ms of CPU per page for each walk, each run in a fresh process, rounds in rotated order."""
+    names = list(WALKS)
+    found: dict[str, list[float]] = {name: [] for name in names}
+    for number in range(rounds):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            done = subprocess.run(
+                [sys.executable, __file__, "--walk", name, base_url, str(pages)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found[name].append(float(done.stdout.split()[-1]))
+    return found
+
+
+def walk_child(name: str, base_url: str, pages: int) -> None:
+    started = time.process_time()
+    seen = asyncio.run(WALKS[name](base_url, pages))
+    if seen != pages:
+        raise SystemExit(f"{name}: walked {seen} pages, not {pages}")
+    print(1000 * (time.process_time() - started) / pages)
+
+
+LAB_PROCESS = """
+import sys
+from feedview.lab import LabConfig, start_lab
+with start_lab(LabConfig(rate_limit=1_000_000)) as lab:
+    print(lab.base_url, flush=True)
+    sys.stdin.read()
+"""
+
+
+def lab_process():
+    """A lab in a process of its own (its CPU is not the walk's), with a rate limit no walk meets."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LAB_PROCESS], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    return proc, proc.stdout.readline().strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--pages", type=int, default=10)
     parser.add_argument("--think", type=float, default=150.0, help="ms the reader spends on each page")
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--walk-pages", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--walk", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.walk:
+        walk_child(args.walk[0], args.walk[1], int(args.walk[2]))
+        return
 
     with start_lab(LabConfig(latency_ms=args.latency_ms, rate_limit=100_000)) as lab:
         cold, warm = asyncio.run(floor_ms(lab.base_url, args.samples, args.think / 1000))
@@ -145,6 +227,21 @@ def main() -> None:
     print(
         f"  {'requests to walk N pages':<38} {requests:8d}      for N = {walked}"
         f"  ({'ok' if requests == walked else 'NOT N'})"
+    )
+    lab, base_url = lab_process()
+    try:
+        cpu = cpu_per_page(base_url, args.walk_pages, args.rounds)
+    finally:
+        lab.stdin.close()
+        lab.wait(timeout=10)
+    print(f"CPU per page, a walk of {args.walk_pages} pages, {args.rounds} rounds, medians (min..max):")
+    for name, values in cpu.items():
+        print(f"  {name:<38} {statistics.median(values):8.3f} ms   ({min(values):.3f}..{max(values):.3f})")
+    ratios = [a / b for a, b in zip(cpu["repo_pages"], cpu["plain httpx loop"], strict=True)]
+    ratio = statistics.median(ratios)
+    print(
+        f"  {'repo_pages / plain loop':<38} {ratio:8.2f}x   ({min(ratios):.2f}..{max(ratios):.2f})"
+        f"   goal <= 1.2x: {'met' if ratio <= 1.2 else 'MISSED'}"
     )
 
 

@@ -156,6 +156,8 @@ class RouteServer:
             "Connection: close",
             *(f"{k}: {v}" for k, v in extra.items()),
         ]
+        if head[0].startswith("HEAD "):
+            payload = b""  # a HEAD response has headers only (Content-Length says what a GET would get)
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
         await writer.drain()
         writer.close()

@@ -194,8 +194,26 @@ def base_url_problem(base_url: str) -> str | None:
     return None
 
 
+_PARSED: dict[str, httpx.URL] = {}
+_PARSED_KEPT = 64
+
+
+def parsed_url(url: str | httpx.URL) -> httpx.URL:
+    """httpx.URL(url), parsed once however often a walk asks (the request, the origin of the
+    token, the next link, the page number, the loop check: ~50 us each time, in Python).
+    A URL object given is kept under its string: the next link, joined, is not parsed again."""
+    key = url if isinstance(url, str) else str(url)
+    found = _PARSED.get(key)
+    if found is None:
+        found = url if isinstance(url, httpx.URL) else httpx.URL(url)
+        if len(_PARSED) >= _PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]  # the oldest
+        _PARSED[key] = found
+    return found
+
+
 def origin_of(url: str | httpx.URL) -> tuple[str, str, int | None]:
-    parsed = httpx.URL(url)
+    parsed = parsed_url(url) if isinstance(url, str) else url
     default = {"http": 80, "https": 443}.get(parsed.scheme)
     return parsed.scheme, parsed.host, parsed.port or default
 
@@ -362,7 +380,7 @@ class GitHubClient:
             async with asyncio.timeout(self.tuning.deadline_s):
                 for _ in range(MAX_REDIRECTS + 1):
                     headers = self._headers(url, extra)
-                    request = self.http.build_request(method, url, headers=headers)
+                    request = self.http.build_request(method, parsed_url(url), headers=headers)
                     response = await self.http.send(request, stream=True, follow_redirects=False)
                     try:
                         if response.next_request is not None:

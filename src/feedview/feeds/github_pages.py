@@ -6,6 +6,7 @@ point at another path, or paginate by cursor), and never builds ?page=N itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
@@ -22,6 +23,7 @@ from .github_client import (
     RateLimit,
     echoable,
     errors_in_band,
+    parsed_url,
     shown_path,
     wait_out,
 )
@@ -89,19 +91,19 @@ def parse_link_header(value: str) -> dict[str, str] | None:
 
 def _page_param(url: str) -> int | None:
     try:
-        number = parse_int(httpx.URL(url).params.get("page"), low=0, high=MAX_PAGE)
+        number = parse_int(parsed_url(url).params.get("page"), low=0, high=MAX_PAGE)
     except httpx.InvalidURL:
         return None
     return number or None
 
 
+@functools.lru_cache(maxsize=64)
 def canonical_url(url: str) -> str:
-    parsed = httpx.URL(url)
-    return (
-        str(parsed.copy_with(query=None, fragment=None))
-        + "?"
-        + "&".join(sorted(f"{k}={v}" for k, v in parsed.params.multi_items()))
-    )
+    """The URL with its query sorted: the same page however its parameters are ordered."""
+    parsed = parsed_url(url)
+    # (httpx writes a URL normalised, a `?` or `#` in its path escaped: the first one ends the path)
+    base = str(parsed).partition("?")[0].partition("#")[0]
+    return base + "?" + "&".join(sorted(f"{k}={v}" for k, v in parsed.params.multi_items()))
 
 
 def next_link(link: str | None, current: str, seen: set[str]) -> tuple[str | None, int | None, str | None]:
@@ -115,7 +117,7 @@ def next_link(link: str | None, current: str, seen: set[str]) -> tuple[str | Non
     if "next" not in links:
         return None, last, None
     try:
-        target = httpx.URL(current).join(links["next"].strip())
+        target = parsed_url(parsed_url(current).join(links["next"].strip()))
     except httpx.InvalidURL:
         return None, last, "GitHub's next link is not a URL, so the walk stops here"
     if target.scheme not in ("http", "https") or not target.host:

@@ -22,14 +22,18 @@ people serve). Its state is the verdict after the flapping rules (check_history.
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 import random
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
+from urllib.request import getproxies, proxy_bypass
 
+import aiohttp
 import httpx
+import yarl
 
 from .. import __version__
 from ..text import one_line, redact, redact_url
@@ -38,7 +42,7 @@ from .conditions import Condition, Response, parse_condition
 from .health_verdicts import read_answer
 from .limits import MAX_WAIT_S, clamp
 from .state import FeedState
-from .transport import ACCEPT_ENCODING, BodyError, network_failure, read_body, tls_context
+from .transport import ACCEPT_ENCODING, BodyError, codings_of, network_failure, read_decoded, tls_context
 
 __all__ = ["CheckState", "HealthCheck", "HealthSample", "HealthStats", "Verdict", "health_feed", "resolve_checks"]
 
@@ -161,22 +165,20 @@ async def health_feed(
     *,
     interval: float = 10.0,
     timeout: float = 5.0,
-    client: httpx.AsyncClient | None = None,
+    client: aiohttp.ClientSession | None = None,
     **tuning: Any,
 ) -> AsyncGenerator[HealthSample | FeedState, None]:
     """Every check's samples, merged, as they come. `tuning`: HealthCheck fields for
     the checks given as plain URLs (method, headers, conditions, failures_to_trip, ...).
+    A caller's `client` (an aiohttp session) is left open; the feed's own is closed.
     Yields a FeedState only at the end: "error" when every check has stopped."""
     resolved = resolve_checks(checks, interval=interval, timeout=timeout, **tuning)
-    # A client per check unless the caller shares one: httpcore's pool scans every
-    # connection on each request, so one pool for hundreds of checks costs O(n) each.
-    owned = [_new_client() for _ in resolved] if client is None else []
-    clients = owned if client is None else [client] * len(resolved)
+    session = client or _new_session()
     samples: asyncio.Queue[HealthSample | _Stopped] = asyncio.Queue()
     rng = random.Random()
     spacing = min(FIRST_ROUND_SPACING, min(c.interval or interval for c in resolved) / len(resolved))
     tasks = [
-        asyncio.create_task(_run_check(i, check, clients[i], samples, rng, first_delay=i * spacing))
+        asyncio.create_task(_run_check(i, check, session, samples, rng, first_delay=i * spacing))
         for i, check in enumerate(resolved)
     ]
     stopped = 0
@@ -195,11 +197,26 @@ async def health_feed(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(*(own.aclose() for own in owned), return_exceptions=True)
+        if client is None:
+            await session.close()
 
 
-def _new_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(verify=tls_context(), headers={"User-Agent": f"feedview/{__version__} (health check)"})
+def _new_session() -> aiohttp.ClientSession:
+    """The feed's one HTTP client: aiohttp, for its cost per request (a keep-alive GET takes a
+    quarter of httpx's CPU: docs/benchmarks.md), with a pool keyed by host (cheap for any
+    number of checks) and no limit on connections (each check holds at most one).
+
+    Bodies come raw (auto_decompress off: transport.decoded bounds them), no cookies are
+    kept (a check is a stateless probe), and no redirect is followed (a check reports one).
+    Proxies come from the environment, looked up once per check (_Plan: aiohttp's trust_env
+    would read the environment and ~/.netrc again on every request, in a thread)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, ssl=tls_context()),
+        headers={"User-Agent": f"feedview/{__version__} (health check)"},
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=None),  # each check has its own (asyncio.timeout)
+    )
 
 
 @dataclass(frozen=True)
@@ -233,16 +250,33 @@ class _Plan:
 
     check: HealthCheck
     conditions: tuple[Condition, ...]
-    headers: httpx.Headers
+    url: yarl.URL
+    proxy: str | None  # from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY ...)
+    headers: dict[str, str]
     path: str  # the URL's path, for the formats recognised by it (Vault, Consul)
     secrets: tuple[str, ...]  # never shown in a reason, whatever a server echoes
 
     @classmethod
     def of(cls, check: HealthCheck) -> _Plan:
-        headers = httpx.Headers({"Accept-Encoding": ACCEPT_ENCODING})
-        headers.update(check.headers)  # the check's own headers win, case-insensitively
+        headers = httpx.Headers({"Accept-Encoding": ACCEPT_ENCODING, **check.headers})  # theirs win, any case
         url = httpx.URL(check.url)
-        return cls(check, check.parsed_conditions(), headers, url.path, _secrets(check, url))
+        secrets = _secrets(check, url)
+        if url.userinfo:  # the URL's credentials, as HTTP basic auth (they win over a header, as in httpx)
+            token = base64.b64encode(f"{url.username}:{url.password}".encode()).decode("ascii")
+            headers["Authorization"] = f"Basic {token}"
+            url = url.copy_with(username=None, password=None)
+        # (yarl takes the URL as httpx checked and quoted it)
+        target = yarl.URL(str(url), encoded=True)
+        return cls(check, check.parsed_conditions(), target, _proxy_for(url), dict(headers), url.path, secrets)
+
+
+def _proxy_for(url: httpx.URL) -> str | None:
+    """The proxy the environment names for this URL, or None (none, or NO_PROXY covers its host)."""
+    proxies = getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if proxy is None or proxy_bypass(url.host):
+        return None
+    return proxy
 
 
 def _secrets(check: HealthCheck, url: httpx.URL) -> tuple[str, ...]:
@@ -258,7 +292,7 @@ def _secrets(check: HealthCheck, url: httpx.URL) -> tuple[str, ...]:
 async def _run_check(
     index: int,
     check: HealthCheck,
-    client: httpx.AsyncClient,
+    session: aiohttp.ClientSession,
     samples: asyncio.Queue,
     rng: random.Random,
     first_delay: float,
@@ -274,7 +308,7 @@ async def _run_check(
                 await asyncio.sleep(wait)
             started_mono, started = loop.time(), time.time()
             try:
-                outcome = await _probe(client, plan)
+                outcome = await _probe(session, plan)
             except Exception as exc:  # a bug in reading this answer: a failed sample, and the next run as usual  # noqa: BLE001
                 reason = _clean(f"internal error: {_describe(exc)}", plan.secrets)
                 outcome = _Outcome("unhealthy", None, None, "other", reason)
@@ -335,23 +369,28 @@ class _Outcome:
     format: str | None = None
 
 
-async def _probe(client: httpx.AsyncClient, plan: _Plan) -> _Outcome:
+async def _probe(session: aiohttp.ClientSession, plan: _Plan) -> _Outcome:
     """Run one check once. Never raises for a failed check (only on cancellation, or a bug)."""
     check = plan.check
     assert check.timeout is not None
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(check.timeout):
-            async with client.stream(check.method, check.url, headers=plan.headers, timeout=check.timeout) as response:
-                raw = await read_body(response, BODY_LIMIT, truncate=True)
+        async with (
+            asyncio.timeout(check.timeout),
+            session.request(
+                check.method, plan.url, headers=plan.headers, allow_redirects=False, proxy=plan.proxy
+            ) as response,
+        ):
+            codings = codings_of(response.headers.getall("Content-Encoding", ()))
+            raw = await read_decoded(codings, response.content.iter_any(), BODY_LIMIT, truncate=True)
     except Exception as exc:  # noqa: BLE001
         kind, reason = _classify(exc, check)
         return _Outcome("unhealthy", None, None, kind, _clean(reason, plan.secrets))
-    status_code = int(clamp(response.status_code, 0, 999))
+    status_code = int(clamp(response.status, 0, 999))
     answer = Response(status_code, (time.perf_counter() - started) * 1000, _text(raw, response), response.headers)
     if plan.conditions:
         return _by_conditions(plan, answer)
-    return _by_default_condition(plan, answer, response)
+    return _by_default_condition(plan, answer, response.reason or "")
 
 
 def _by_conditions(plan: _Plan, answer: Response) -> _Outcome:
@@ -362,22 +401,22 @@ def _by_conditions(plan: _Plan, answer: Response) -> _Outcome:
     return _Outcome("unhealthy", answer.status_code, latency_ms, "condition", _clean(failed, plan.secrets))
 
 
-def _by_default_condition(plan: _Plan, answer: Response, response: httpx.Response) -> _Outcome:
+def _by_default_condition(plan: _Plan, answer: Response, reason_phrase: str) -> _Outcome:
     location = answer.headers.get("location")
-    reading = read_answer(answer.status_code, response.reason_phrase, answer.body, path=plan.path, location=location)
+    reading = read_answer(answer.status_code, reason_phrase, answer.body, path=plan.path, location=location)
     kind: ErrorKind | None = None
     if reading.verdict == "unhealthy":
-        kind = "condition" if response.is_success else "http"
+        kind = "condition" if 200 <= answer.status_code < 300 else "http"
     reason = _clean(reading.reason, plan.secrets)
     return _Outcome(
         reading.verdict, answer.status_code, round(answer.response_time_ms, 2), kind, reason, reading.format
     )
 
 
-def _text(raw: bytes, response: httpx.Response) -> str:
+def _text(raw: bytes, response: aiohttp.ClientResponse) -> str:
     """The body as text, in its declared charset where Python has that codec (else UTF-8)."""
     try:
-        return raw.decode(response.encoding or "utf-8", errors="replace")
+        return raw.decode(response.charset or "utf-8", errors="replace")
     except (LookupError, ValueError):  # charset=rot13, charset=idna ...: not a text codec with `replace`
         return raw.decode("utf-8", errors="replace")
 
@@ -385,12 +424,24 @@ def _text(raw: bytes, response: httpx.Response) -> str:
 def _classify(exc: Exception, check: HealthCheck) -> tuple[ErrorKind, str]:
     if isinstance(exc, BodyError):
         return "http", str(exc)
-    if not isinstance(exc, (httpx.HTTPError, OSError, TimeoutError)):
+    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError)):
+        return "http", f"bad response: {_describe_aiohttp(exc)}"
+    if not isinstance(exc, (aiohttp.ClientError, OSError, TimeoutError)):
         return "other", _describe(exc)
     kind, reason = network_failure(exc, httpx.URL(check.url).host)
+    if kind == "other" and isinstance(exc, aiohttp.ClientConnectorError):
+        reason = f"cannot connect: {exc.os_error.strerror or exc.os_error}"
+    elif kind == "other" and isinstance(exc, aiohttp.ServerDisconnectedError):
+        reason = "connection lost: the server closed the connection"
     if kind == "timeout":
         reason = f"no answer within {check.timeout:g} s"
     return kind, reason
+
+
+def _describe_aiohttp(exc: aiohttp.ClientResponseError | aiohttp.ClientPayloadError) -> str:
+    """aiohttp's own words for a broken answer, without the request it repeats."""
+    text = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
+    return str(text).split(", message=")[0] or type(exc).__name__
 
 
 def _describe(exc: BaseException) -> str:

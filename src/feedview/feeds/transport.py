@@ -11,11 +11,12 @@ the feed reports, never a decoder that runs away.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import socket
 import ssl
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from typing import Any, Literal
 
 import httpx
@@ -63,10 +64,11 @@ def network_failure(exc: BaseException, host: str) -> tuple[FailureKind, str]:
     if any(isinstance(e, (TimeoutError, httpx.TimeoutException)) for e in chain):
         return "timeout", "timed out"
     for error in chain:
+        # (getattr: a client's own subclass of these, aiohttp's, may lack the attributes)
         if isinstance(error, ssl.SSLCertVerificationError):
-            return "tls", f"TLS: {error.verify_message or error.reason}"
+            return "tls", f"TLS: {getattr(error, 'verify_message', None) or getattr(error, 'reason', None) or error}"
         if isinstance(error, ssl.SSLError):
-            return "tls", f"TLS: {error.reason or error}"
+            return "tls", f"TLS: {getattr(error, 'reason', None) or error}"
         if isinstance(error, socket.gaierror):
             return "dns", f"cannot resolve {host} (DNS)"
         if isinstance(error, ConnectionRefusedError):
@@ -90,8 +92,13 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
 
 def content_codings(response: httpx.Response) -> list[str]:
     """The response's content codings, outermost last, `identity` left out."""
-    values = response.headers.get_list("content-encoding", split_commas=True)
-    return [v.strip().lower() for v in values if v.strip() and v.strip().lower() != "identity"]
+    return codings_of(response.headers.get_list("content-encoding"))
+
+
+def codings_of(values: Iterable[str]) -> list[str]:
+    """Content-Encoding header values (one or more, comma-separated) as codings, `identity` left out."""
+    codings = (v.strip().lower() for value in values for v in value.split(","))
+    return [coding for coding in codings if coding and coding != "identity"]
 
 
 class _Inflater:
@@ -125,23 +132,32 @@ class _Inflater:
 
 async def decoded_chunks(
     response: httpx.Response, *, max_chunk: int = DEFAULT_MAX_CHUNK, whole: bool = False
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The response body as it arrives, its content coding undone, in pieces of at most
     `max_chunk` bytes (however small the compressed input). Raises BodyError for a coding
     other than one gzip or deflate, or a corrupt body, and with `whole` for a compressed body
     cut short (a stream that ends with its connection is not); httpx's errors pass through."""
-    codings = content_codings(response)
+    pieces = decoded(content_codings(response), response.aiter_raw(), max_chunk=max_chunk, whole=whole)
+    async with contextlib.aclosing(pieces):
+        async for piece in pieces:
+            yield piece
+
+
+async def decoded(
+    codings: list[str], raw_chunks: AsyncIterator[bytes], *, max_chunk: int = DEFAULT_MAX_CHUNK, whole: bool = False
+) -> AsyncGenerator[bytes, None]:
+    """decoded_chunks for any HTTP client: a body's raw bytes as they arrive and its content codings."""
     if len(codings) > 1:
         raise BodyError(f"the server stacked content encodings ({', '.join(codings)[:60]}); one is the most accepted")
     if codings and codings[0] not in ("gzip", "x-gzip", "deflate"):
         raise BodyError(f"the server sent an encoding that was not asked for ({codings[0][:30]})")
     if not codings:
-        async for raw in response.aiter_raw():
+        async for raw in raw_chunks:
             for at in range(0, len(raw), max_chunk):
                 yield raw[at : at + max_chunk]
         return
     inflater = _Inflater(codings[0])
-    async for raw in response.aiter_raw():
+    async for raw in raw_chunks:
         data = raw
         while data and not inflater.eof:
             piece = inflater.decompress(data, max_chunk)
@@ -157,16 +173,33 @@ async def decoded_chunks(
 async def read_body(response: httpx.Response, limit: int, *, truncate: bool = False) -> bytes:
     """The whole decoded body, at most `limit` bytes. Beyond that: the first `limit` bytes
     when `truncate`, else BodyTooLarge (read no further either way)."""
-    chunks: list[bytes] = []
+    return await read_decoded(content_codings(response), response.aiter_raw(), limit, truncate=truncate)
+
+
+async def read_decoded(
+    codings: list[str], raw_chunks: AsyncIterator[bytes], limit: int, *, truncate: bool = False
+) -> bytes:
+    """read_body for any HTTP client: a body's raw bytes as they arrive and its content codings."""
+    if not codings:  # most bodies: read with no decoder between (a generator less per body)
+        return await _gathered(raw_chunks, limit, truncate)
+    pieces = decoded(codings, raw_chunks, max_chunk=min(DEFAULT_MAX_CHUNK, limit + 1), whole=True)
+    async with contextlib.aclosing(pieces):
+        return await _gathered(pieces, limit, truncate)
+
+
+async def _gathered(chunks: AsyncIterator[bytes], limit: int, truncate: bool) -> bytes:
+    """The chunks joined, at most `limit` bytes: beyond, the first `limit` when `truncate`,
+    else BodyTooLarge (read no further either way)."""
+    kept: list[bytes] = []
     size = 0
-    async for chunk in decoded_chunks(response, max_chunk=min(DEFAULT_MAX_CHUNK, limit + 1), whole=True):
-        chunks.append(chunk)
+    async for chunk in chunks:
+        kept.append(chunk)
         size += len(chunk)
         if size > limit:
             if truncate:
-                return b"".join(chunks)[:limit]
+                return b"".join(kept)[:limit]
             raise BodyTooLarge(f"the response is larger than {_size(limit)}")
-    return b"".join(chunks)
+    return b"".join(kept)
 
 
 _decode_json = msgspec.json.Decoder().decode
