@@ -11,6 +11,7 @@ With `--json --count N` the exit status gates a CI job, on each check's last sam
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -27,7 +28,7 @@ from . import reader_left
 PASSING_STATES = ("healthy", "degraded")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     options = _panel_options(args)
     arguments = _feed_arguments(options)
     try:
@@ -50,7 +51,7 @@ def run(args) -> int:
         return reader_left()
 
 
-def _panel_options(args) -> dict[str, Any]:
+def _panel_options(args: argparse.Namespace) -> dict[str, Any]:
     """A health panel's options, as a config file would hold them: `urls` and health_feed's
     keyword arguments."""
     options: dict[str, Any] = {"urls": list(args.urls), "interval": args.interval, "timeout": args.timeout}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
@@ -13,7 +14,7 @@ from . import reader_left
 PROG = "feedview repos"
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..feeds.github import DEFAULT_BASE_URL, resolve_token
     from ..feeds.github_client import base_url_problem
 
@@ -45,7 +46,7 @@ def run(args) -> int:
     return asyncio.run(_print_json(options, args.limit))
 
 
-def _title(args) -> str:
+def _title(args: argparse.Namespace) -> str:
     if args.search:
         return f"search: {args.search}" + (f" (user:{args.owner})" if args.owner else "")
     if args.mine:

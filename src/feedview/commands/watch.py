@@ -10,11 +10,13 @@ URL credentials redacted.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import sys
 import time
 from collections.abc import Iterable
+from typing import BinaryIO, TextIO
 
 import msgspec
 
@@ -27,7 +29,7 @@ from ..text import escape_json_bytes, one_line, redact, redact_url
 from . import reader_left
 
 
-def feed_options(args) -> dict:
+def feed_options(args: argparse.Namespace) -> dict:
     return {
         "url": args.url,
         "headers": dict(args.header),
@@ -38,7 +40,7 @@ def feed_options(args) -> dict:
     }
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     if not args.json:
         from ..config import PanelConfig
         from ..ui.app import run_panels
@@ -125,7 +127,7 @@ def json_lines(events: list[SseEvent], seen: SeenIds) -> list[bytes]:
     return lines
 
 
-def _write(out, lines: list[bytes]) -> None:
+def _write(out: BinaryIO, lines: list[bytes]) -> None:
     # msgspec writes non-ASCII as UTF-8: DEL, C1 (CSI is one), bidi and zero-width characters
     # go out as \u escapes, like the C0 controls (one check when the block is ASCII)
     out.write(escape_json_bytes(b"\n".join(lines) + b"\n"))
@@ -147,7 +149,7 @@ def _wait(state: FeedState) -> str:
     return f"{seconds:.1f}s"
 
 
-async def watch_json(options: dict, count: int | None, out, err) -> int:
+async def watch_json(options: dict, count: int | None, out: BinaryIO, err: TextIO) -> int:
     left = count
     secrets = header_secrets(options.get("headers"))
     batches = sse_batches(**options, interpret=json_lines)
