@@ -18,12 +18,16 @@ import itertools
 import os
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feedview.feeds.eventstream import MAX_RETRY_MS, EventStreamDecoder, EventStreamError
 
 EXAMPLES = int(os.environ.get("FEEDVIEW_FUZZ_EXAMPLES", "1000"))
+# A thousand examples take ~15 s on an idle core and five times that on a busy 2-core machine:
+# the suite's 60 s per test would cut them short there.
+pytestmark = pytest.mark.timeout(max(600, EXAMPLES // 2))
 fuzz = settings(
     max_examples=EXAMPLES,
     deadline=None,
