@@ -27,6 +27,7 @@ from ..config import PanelConfig
 from ..feeds.state import FeedState
 from ..text import clean_line
 from .emoji import split_tags
+from .frames import FRAME_S
 from .line_list import LineList
 from .panel import FeedPanel
 from .safe import safe_text
@@ -111,7 +112,8 @@ class NotificationView(LineList, can_focus=True):
     # -- the feed --------------------------------------------------------------------------
 
     def start_feed(self, **overrides: Any) -> Worker[None]:
-        return super().start_feed(batches=True, **overrides)
+        # a trickle gathers for a frame between reads: the screen shows it once a frame anyway
+        return super().start_feed(batches=True, gather_s=FRAME_S, **overrides)
 
     async def consume(self, feed: AsyncIterator[Any]) -> None:
         """Take items (or lists of them) from the feed; the work per item is an append."""

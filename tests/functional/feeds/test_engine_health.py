@@ -46,7 +46,7 @@ async def test_many_checks_share_one_session_and_each_gets_its_samples(lab):
     urls = [lab.url(f"/health/svc{i}") for i in range(50)]
     samples = await first_samples(urls, 100, interval=0.05)
     assert {s.check_id for s in samples} == set(range(50))
-    assert all(s.ok for s in samples)
+    assert all(s.ok for s in samples), {s.reason for s in samples if not s.ok}
 
 
 def test_the_environment_names_the_proxy_and_no_proxy_covers_hosts(monkeypatch):
