@@ -26,8 +26,8 @@ class ServeError(Exception):
 
 def run(args: argparse.Namespace) -> int:
     try:
+        token = _token(args)
         with _dashboard(args) as spec:
-            token = _token(args)
             sock = _bind(args.host, args.port)
             return asyncio.run(_serve(args, spec, token, sock))
     except ServeError as exc:

@@ -16,6 +16,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -205,6 +206,9 @@ class WebServer:
             await session.end()
             self.sessions.discard(session)
             await socket.close()
+        failure = session.failure()
+        if failure is not None:
+            print(f"feedview serve: a session ended: {failure}", file=sys.stderr, flush=True)
         return socket
 
     async def _from_page(self, socket: web.WebSocketResponse, session: Session) -> None:
