@@ -14,27 +14,53 @@ import shutil
 import signal
 import tempfile
 from collections.abc import Callable, Iterator
+from typing import NoReturn
 
 import pytest
 from served import CHROMIUM, CHROMIUM_ARGS, Served, is_running, start_serve
 
+NO_BROWSER = "NO BROWSER: the web tests did not run"
 
-def _no_browser(reason: str) -> None:
-    line = f"NO BROWSER: the web tests did not run: {reason}"
+
+def browser_missing() -> str | None:
+    """Why no browser can be driven here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"{CHROMIUM} not found (apt-get install -y chromium)"
+    return None
+
+
+def _no_browser(reason: str) -> NoReturn:
+    line = f"{NO_BROWSER}: {reason}"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{line} (CI=true: a skip here is a failure)", pytrace=False)
     pytest.skip(line)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Without a browser (and not in CI), one line says so at the end, not one per test."""
+    if browser_missing() is not None and os.environ.get("CI") != "true":
+        config.option.reportchars = config.option.reportchars.replace("a", "fE").replace("s", "")
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_BROWSER in str(r.longrepr)]
+    if skipped:
+        reason = str(skipped[0].longrepr[-1]).removeprefix("Skipped: ")
+        terminalreporter.write_line(f"{reason} ({len(skipped)} skipped)", red=True, bold=True)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """One headless Chromium for the run, with a fresh profile."""
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        _no_browser("the playwright package is not installed (pip install -e '.[test]')")
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        _no_browser(f"{CHROMIUM} not found (apt-get install -y chromium)")
+    missing = browser_missing()
+    if missing is not None:
+        _no_browser(missing)
+    from playwright.sync_api import Error, sync_playwright
+
     with tempfile.TemporaryDirectory(prefix="feedview-chromium-") as profile, sync_playwright() as playwright:
         try:
             context = playwright.chromium.launch_persistent_context(
