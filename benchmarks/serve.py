@@ -39,7 +39,7 @@ from feedview.lab import LabConfig, start_lab  # noqa: E402
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 CHECK = re.compile(rb"(alpha|beta)-check")
 SCREEN = """() => {
-    const term = document.getElementById("terminal").xterm;
+    const term = document.getElementById("terminal")?.xterm;
     if (!term) return "";
     const buffer = term.buffer.active, rows = [];
     for (let y = 0; y < term.rows; y++) rows.push(buffer.getLine(buffer.viewportY + y)?.translateToString(true) ?? "");

@@ -122,7 +122,7 @@ def write_config(tmp_path: Path, panels: list[dict[str, object]]) -> Path:
 # -- the screen, as xterm.js holds it -------------------------------------------------------
 
 SCREEN_TEXT = """() => {
-    const term = document.getElementById("terminal").xterm;
+    const term = document.getElementById("terminal")?.xterm;
     if (!term) return "";
     const buffer = term.buffer.active, rows = [];
     for (let y = 0; y < term.rows; y++) {

@@ -118,3 +118,39 @@ def test_the_session_never_sees_the_token(serve, browser, page, config):
     assert token.encode() not in environ
     page.close()
     assert poll_until(lambda: not is_running(session), 10)
+
+
+def test_a_session_survives_whatever_a_page_sends(serve, config):
+    """Messages that are not the page's protocol are ignored, sizes out of range are bounded,
+    and the session goes on drawing (a websocket client of its own: no browser needed)."""
+    import asyncio
+
+    import aiohttp
+
+    served = serve("--config", str(config))
+
+    async def talk() -> bytes:
+        async with (
+            aiohttp.ClientSession() as client,
+            client.ws_connect(served.url + "ws?width=99999999&height=x") as ws,
+        ):
+            for junk in ("not json", "[]", "{}", '["stdin", 5]', '["resize", {"width": 1e308, "height": -1}]'):
+                await ws.send_str(junk)
+            await ws.send_bytes(b"\x00" * 1000)
+            await ws.send_str('["resize", {"width": 100, "height": 30}]')
+            await ws.send_str('["ping", "42"]')
+            screen, pong = b"", None
+            async with asyncio.timeout(30):
+                while pong is None or b"Alerts" not in screen:
+                    message = await ws.receive()
+                    if message.type == aiohttp.WSMsgType.BINARY:
+                        screen += message.data
+                    elif message.type == aiohttp.WSMsgType.TEXT:
+                        pong = message.data
+                    else:
+                        raise AssertionError(f"the session ended: {message}")
+            assert pong == '["pong", "42"]'
+            return screen
+
+    assert b"Alerts" in asyncio.run(talk())
+    assert poll_until(lambda: served.sessions() == [], 10)  # the socket closed: the session ended

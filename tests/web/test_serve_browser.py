@@ -132,3 +132,27 @@ def test_the_demo_is_served_too(serve, page):
     panels = ("Notifications", "octo-org repos", "Services", "GitHub inbox")
     wait_for_screen(page, lambda text: all(title in text for title in panels))
     assert wait_for_screen(page, lambda text: "received" in text)  # the lab's stream is live
+
+
+def test_a_server_killed_outright_leaves_no_app_behind(serve, page, lab, dashboard):
+    """SIGKILL ends nothing in order: each app sees its input end and exits, closing its feeds."""
+    served = serve("--config", str(dashboard))
+    open_dashboard(page, served)
+    assert poll_until(lambda: len(served.sessions()) == 1 and lab.state.open_streams == 2, END_S)
+    (session,) = served.sessions()
+    served.process.kill()
+    served.process.wait(END_S)
+    assert poll_until(lambda: not is_running(session), END_S)
+    assert poll_until(lambda: lab.state.open_streams == 0, END_S)
+
+
+def test_q_ends_the_session_and_the_page_offers_a_restart(serve, page, lab, dashboard):
+    served = serve("--config", str(dashboard))
+    open_dashboard(page, served)
+    assert poll_until(lambda: len(served.sessions()) == 1, END_S)
+    page.keyboard.press("q")
+    assert poll_until(lambda: page.locator(".ended").is_visible(), END_S)
+    assert poll_until(lambda: served.sessions() == [] and lab.state.open_streams == 0, END_S)
+    page.locator("#restart").click()
+    wait_for_screen(page, lambda text: "Alerts" in text)
+    assert poll_until(lambda: len(served.sessions()) == 1, END_S)
