@@ -107,7 +107,7 @@ def test_a_server_that_cannot_start_says_why_in_one_line(args, status, message):
     assert message in done.stderr and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
-def test_the_session_never_sees_the_token(serve, browser, page, config):
+def test_the_session_never_sees_the_token_nor_a_forced_frame_rate(serve, browser, page, config):
     token = "an-own-token-of-the-users-0123456789"
     served = serve("--config", str(config), env={"FEEDVIEW_SERVE_TOKEN": token})
     page.goto(f"{served.url}?token={token}")
@@ -116,6 +116,7 @@ def test_the_session_never_sees_the_token(serve, browser, page, config):
     (session,) = served.sessions()
     environ = Path(f"/proc/{session}/environ").read_bytes()
     assert token.encode() not in environ
+    assert b"TEXTUAL_FPS=60" not in environ  # textual-serve forced it; feedview keeps its own rate
     page.close()
     assert poll_until(lambda: not is_running(session), 10)
 
@@ -124,6 +125,7 @@ def test_a_session_survives_whatever_a_page_sends(serve, config):
     """Messages that are not the page's protocol are ignored, sizes out of range are bounded,
     and the session goes on drawing (a websocket client of its own: no browser needed)."""
     import asyncio
+    import concurrent.futures
 
     import aiohttp
 
@@ -152,5 +154,7 @@ def test_a_session_survives_whatever_a_page_sends(serve, config):
             assert pong == '["pong", "42"]'
             return screen
 
-    assert b"Alerts" in asyncio.run(talk())
+    # in a thread of its own: Playwright's sync API (in other tests) keeps a loop running on this one
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        assert b"Alerts" in thread.submit(asyncio.run, talk()).result()
     assert poll_until(lambda: served.sessions() == [], 10)  # the socket closed: the session ended
