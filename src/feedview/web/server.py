@@ -17,7 +17,7 @@ import ipaddress
 import json
 import secrets
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,7 +70,6 @@ class ServeSettings:
     token: str | None
     public_url: str | None = None
     cookie: str = "feedview_token"
-    extra_hosts: tuple[str, ...] = field(default=())
 
 
 class WebServer:
@@ -115,7 +114,7 @@ class WebServer:
             return True
         host = urlsplit(f"//{request.host}").hostname or ""
         public = urlsplit(self.settings.public_url or "").hostname
-        return is_loopback(host) or host in self.settings.extra_hosts or host == public
+        return is_loopback(host) or host == public
 
     def _same_origin(self, request: web.Request) -> bool:
         """A websocket is opened by this server's page only: another site's page in the same

@@ -99,10 +99,6 @@ class Session:
             raise SessionError(f"cannot start the dashboard: {exc.strerror or exc}") from None
         return cls(process)
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
     def run(self, browser: Browser) -> asyncio.Task[None]:
         """Carry the app's screen to the browser until the app ends; the task ends then."""
         assert self.process.stderr is not None
