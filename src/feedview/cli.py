@@ -119,6 +119,20 @@ def _lab_arguments(lab: argparse.ArgumentParser) -> None:
     lab.add_argument("--token", default="lab-token", help="the token the lab accepts (default: lab-token)")
 
 
+def _serve_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("what", nargs="?", choices=("demo",), help="serve the demo instead of the config's dashboard")
+    # (also before the command, as for the dashboard: `feedview --config PATH serve`)
+    serve.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="the config file to serve")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to bind, 0 for any free one (default: 8000)")
+    serve.add_argument(
+        "--token",
+        metavar="T",
+        help="the token the page asks for (default: $FEEDVIEW_SERVE_TOKEN; off loopback, one made and printed once)",
+    )
+    serve.add_argument("--public-url", type=_http_url, metavar="URL", help="the address users open (behind a proxy)")
+
+
 def _since(text: str) -> str:
     """ntfy's since=: a duration (30s, 10m, 2h, 1d), a Unix time, a message id, or `all`."""
     if not (0 < len(text) <= 64 and text.isascii() and text.isalnum()):
@@ -236,6 +250,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "repos": ("browse a user's or org's repositories, page by page", _repos_arguments),
     "health": ("watch HTTP health checks", _health_arguments),
     "notifications": ("watch your GitHub notifications", _notifications_arguments),
+    "serve": ("serve the dashboard to web browsers", _serve_arguments),
 }
 
 

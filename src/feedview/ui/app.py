@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 
 BELL_EVERY_S = 10.0  # urgent news rings the bell at most this often per panel
+WEB_CLOSE_PANEL_KEY = "x"  # feedview serve: in a browser ctrl+w closes the tab, and no page can stop it
 
 
 def panel_class(kind: str) -> type[FeedPanel]:
@@ -49,7 +50,7 @@ class FeedviewApp(App[int]):
     AUTO_FOCUS = None  # focus goes to the active panel's view, never to a hidden filter box
     BINDINGS = [
         # priority: handled as the key arrives, not after bubbling through every busy parent
-        Binding("ctrl+w", "dismiss_panel", "Close panel", priority=True),
+        Binding("ctrl+w", "dismiss_panel", "Close panel", priority=True, id="close_panel"),
         Binding("a", "add_panel", "Add panel"),
         Binding("g", "toggle_layout", "Grid/tabs"),
         Binding("right_square_bracket", "cycle_tab(1)", "Next tab", show=False),
@@ -111,6 +112,7 @@ class FeedviewApp(App[int]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self._use_web_keys()
         if self.initial_theme:
             if self.initial_theme in self.available_themes:
                 self.theme = self.initial_theme
@@ -283,6 +285,18 @@ class FeedviewApp(App[int]):
             return not self.panels
         return True
 
+    # -- served in a browser (feedview serve) ---------------------------------------------------
+
+    def _use_web_keys(self) -> None:
+        """A browser closes the tab on ctrl+w before the page sees the key: served, "close
+        panel" moves to a key that reaches the app (and the footer shows that one)."""
+        if self.is_web:
+            self.update_keymap({"close_panel": WEB_CLOSE_PANEL_KEY})
+
+    @property
+    def close_panel_key(self) -> str:
+        return WEB_CLOSE_PANEL_KEY if self.is_web else "ctrl+w"
+
     # -- events -----------------------------------------------------------------------------
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
@@ -428,7 +442,9 @@ class FeedviewApp(App[int]):
         yield SystemCommand("Add panel", f"Add a panel: {', '.join(KINDS)}", self.action_add_panel)
         if self.panels:
             yield SystemCommand(
-                "Close panel", "Dismiss the active panel and close its feed (ctrl+w)", self.action_dismiss_panel
+                "Close panel",
+                f"Dismiss the active panel and close its feed ({self.close_panel_key})",
+                self.action_dismiss_panel,
             )
             yield SystemCommand(
                 "Toggle grid/tabs", "Show every panel at once, or one per tab (g)", self.action_toggle_layout
