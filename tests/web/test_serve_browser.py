@@ -156,3 +156,12 @@ def test_q_ends_the_session_and_the_page_offers_a_restart(serve, page, lab, dash
     page.locator("#restart").click()
     wait_for_screen(page, lambda text: "Alerts" in text)
     assert poll_until(lambda: len(served.sessions()) == 1, END_S)
+
+
+def test_ctrl_c_in_the_browser_says_which_key_quits_and_keeps_the_session(serve, page, lab, dashboard):
+    served = serve("--config", str(dashboard))
+    open_dashboard(page, served)
+    assert poll_until(lambda: len(served.sessions()) == 1, END_S)
+    page.keyboard.press("Control+c")
+    wait_for_screen(page, lambda text: "q quits" in text)
+    assert len(served.sessions()) == 1 and not page.locator(".ended").is_visible()

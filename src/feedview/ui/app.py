@@ -60,7 +60,7 @@ class FeedviewApp(App[int]):
         Binding("q", "quit", "Quit"),
         # a watcher is left with ctrl+c, as tail -f and ntfy subscribe are (a focused input
         # still copies with it: the input's own binding comes first)
-        Binding("ctrl+c", "quit", "Quit", show=False),
+        Binding("ctrl+c", "interrupt", "Quit", show=False),
     ]
 
     def __init__(
@@ -292,6 +292,14 @@ class FeedviewApp(App[int]):
         panel" moves to a key that reaches the app (and the footer shows that one)."""
         if self.is_web:
             self.update_keymap({"close_panel": WEB_CLOSE_PANEL_KEY})
+
+    async def action_interrupt(self) -> None:
+        """ctrl+c: in a terminal it quits; in a browser it is the copy key, and ending the
+        whole session over a copy would lose the dashboard: say which key quits instead."""
+        if self.is_web:
+            self.notify("In a browser ctrl+c copies; q quits.", timeout=4)
+        else:
+            await self.action_quit()
 
     @property
     def close_panel_key(self) -> str:
