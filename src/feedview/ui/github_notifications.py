@@ -120,7 +120,7 @@ class ThreadList(LineList, can_focus=True):
 
     def __init__(self, config: PanelConfig) -> None:
         super().__init__(config)
-        self.history = config.history
+        self.history = config.rows
         self.threads: dict[str, Any] = {}  # thread id -> the NotificationThread shown
         self.order: list[str] = []  # thread ids, newest first
         self.cursor_id: str | None = None  # None: the newest

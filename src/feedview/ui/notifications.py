@@ -93,7 +93,7 @@ class NotificationView(LineList, can_focus=True):
     def __init__(self, config: PanelConfig) -> None:
         super().__init__(config)
         # (item, when received), oldest first; item number n (1-based) sits at n - first_seq
-        self.entries: deque[tuple[Any, float]] = deque(maxlen=config.history)
+        self.entries: deque[tuple[Any, float]] = deque(maxlen=config.rows)
         self.received = 0  # items taken in since the panel opened: the newest item's number
         self.cursor_seq = 0  # the selected item's number (0: none: follow the newest)
         self.paused = False

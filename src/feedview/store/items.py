@@ -1,0 +1,87 @@
+"""Feed items to stored rows and back, and each kind's identity in the store.
+
+A notification is stored as its event's data exactly as it arrived (ntfy: the message's
+JSON object), and read back through the feed's own reader (`notification_items`), so a
+stored item is the very item the feed made, with the same validation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+
+from ..feeds.eventstream import SseEvent
+from ..feeds.ntfy import Notification, SeenIds, notification_items
+from .history import NewItem, StoredItem
+
+_encode = msgspec.json.Encoder().encode
+
+
+def new_item(item: Any, received: float) -> NewItem:
+    """A Notification or SseEvent as the store keeps it."""
+    event = item.event if isinstance(item, Notification) else item
+    payload = event.data
+    if isinstance(item, Notification):
+        if not payload:  # made in-process (tests, the demo): its raw object is the payload
+            payload = _encode(dict(item.raw) or {"id": item.id, "topic": item.topic}).decode()
+        return NewItem(item.id, received, item.time or None, item.priority, event.type, event.last_event_id, payload)
+    return NewItem(None, received, None, 3, event.type, event.last_event_id, payload)
+
+
+def items_of(rows: Iterable[StoredItem]) -> list[tuple[Any, float]]:
+    """Stored rows as (item, received) pairs, each item read as the feed reads it."""
+    rows = list(rows)
+    if not rows:
+        return []
+    events = [SseEvent(row.event, row.payload, row.event_id) for row in rows]
+    seen = SeenIds(1)
+    items: list[tuple[Any, float]] = []
+    for row, event in zip(rows, events, strict=True):
+        made = notification_items([event], seen)
+        seen.recent.clear()
+        items.append((made[0] if made else event, row.received))
+    return items
+
+
+def resume_cursors(item: Any) -> dict[str, str]:
+    """Where a stream resumes after this item: its Last-Event-ID, and its ntfy id (since=)."""
+    event = item.event if isinstance(item, Notification) else item
+    cursors = {}
+    if event.last_event_id:
+        cursors["last_event_id"] = event.last_event_id
+    if isinstance(item, Notification):
+        cursors["ntfy_id"] = item.id
+    return cursors
+
+
+def without_credentials(url: str) -> str:
+    """A URL with no user, password or fragment: part of an identity, never a secret."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return url.rpartition("@")[2]
+    return urlunsplit((parts.scheme.lower(), host.lower() + port, parts.path, parts.query, ""))
+
+
+def identity(kind: str, options: Mapping[str, Any], keys: Iterable[str]) -> str:
+    """A panel's identity: its kind and the options that say which feed it is (never a token or
+    a header), as one canonical JSON text."""
+    chosen: dict[str, Any] = {}
+    for key in keys:
+        value = options.get(key)
+        if value in (None, False, "", [], ()):
+            continue
+        if key in ("url", "base_url"):
+            value = without_credentials(str(value))
+        elif key == "urls":
+            value = sorted(without_credentials(str(u)) for u in value)
+        elif key == "checks":  # [[panel.check]] tables: their URLs
+            value = sorted(without_credentials(str(table.get("url", ""))) for table in value)
+        chosen[key] = value
+    return json.dumps([kind, chosen], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
