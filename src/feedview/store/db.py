@@ -17,18 +17,11 @@ from pathlib import Path
 from .schema import NewerStore, migrate
 
 BUSY_TIMEOUT_MS = 5000  # another feedview writing: wait this long for the lock before retrying
-FILE_NAME = "history.sqlite3"
 _SIDE_FILES = ("-wal", "-shm")
 
 
 class StoreUnusable(Exception):
     """The store cannot be used for this run; str() is the one line to show."""
-
-
-def default_store_path() -> Path:
-    from platformdirs import user_state_path
-
-    return user_state_path("feedview", appauthor=False) / FILE_NAME
 
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:

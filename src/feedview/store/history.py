@@ -73,7 +73,8 @@ _ITEM_COLUMNS = (
 
 
 def _item(row: Sequence[Any]) -> StoredItem:
-    return StoredItem(*row[:9], read=bool(row[9]))
+    item_id, panel, key, received, sent, priority, event, event_id, payload, read = row
+    return StoredItem(item_id, panel, key, received, sent, priority, event, event_id, payload, bool(read))
 
 
 class Writer:

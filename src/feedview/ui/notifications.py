@@ -9,6 +9,8 @@ ring buffer, so the cost per event stays flat on an endless stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -33,6 +35,7 @@ from .safe import safe_text
 from .screens.detail import DetailScreen
 from .timefmt import age, stamp
 
+MAX_IN_FLIGHT = 50_000  # items waiting for the history store's commit before the stream waits too
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
 PRIORITY_ICONS = {5: "‼", 4: "!", 3: "•", 2: "↓", 1: "·"}
 PRIORITY_STYLES = {
@@ -107,15 +110,56 @@ class NotificationView(LineList, can_focus=True):
         self._newer_above = 0  # newer items above the rows in view, last reported
         self._detail_shown = ""  # the status line's detail, last posted
         self._detail_at = -1.0  # when it was last made (monotonic)
+        self.store: Any = None  # this panel's part of the history store (feedview.store.PanelStore)
+        self._restored = False  # the stored items are in `entries` (once, however often the feed restarts)
+        self._not_arrivals = 0  # items taken in that are not news (the stored ones, shown at start)
+        self._cursors: dict[str, str] = {}  # where the stream resumes: what the store last committed
+        self._had_history = False  # the store had items for this panel when it opened
+        self._opened_at = 0.0  # when this run began: an item sent before it came in while away
+        self.away = 0  # items sent while feedview was closed, caught up on start ("+37 while you were away")
+        self._in_flight = 0  # items handed to the store's writer and not yet committed
+        self._room: asyncio.Event | None = None  # set when the writer has caught up
 
     # -- the feed --------------------------------------------------------------------------
 
     def start_feed(self, **overrides: Any) -> Worker[None]:
         return super().start_feed(batches=True, **overrides)
 
+    async def resume(self) -> dict[str, Any]:
+        """The stored items at once, then the stream from where the store left it: after the last
+        event id it kept (Last-Event-ID), else after its last ntfy message (since=)."""
+        if not self._restored:
+            self._restored = True
+            self._opened_at = self.clock()
+            self.store = await self.panel_store()
+            if self.store is not None:
+                await self._show_stored()
+        if self._cursors.get("last_event_id"):
+            return {"last_event_id": self._cursors["last_event_id"]}
+        if self._cursors.get("ntfy_id"):
+            return {"since": self._cursors["ntfy_id"]}
+        return {}
+
+    async def _show_stored(self) -> None:
+        from ..store.items import items_of
+
+        store, rows = self.store, self.config.rows
+
+        def load() -> tuple[list[tuple[Any, float]], dict[str, str]]:
+            return items_of(store.recent(rows)), store.cursors()
+
+        stored, self._cursors = await asyncio.to_thread(load)
+        self._had_history = bool(stored)
+        if stored:
+            self.entries.extend(stored)
+            self.received += len(stored)
+            self._not_arrivals += len(stored)
+            self.request_flush()
+
     async def consume(self, feed: AsyncIterator[Any]) -> None:
-        """Take items (or lists of them) from the feed; the work per item is an append."""
-        entries = self.entries
+        """Take items (or lists of them) from the feed; the work per item is an append. With a
+        history store, a batch is shown once the store has committed it (and only its items that
+        were not stored already): what was on screen is on disk, and shown once."""
         clock = self.clock
         async for chunk in feed:
             batch = chunk if type(chunk) is list else [chunk]
@@ -126,18 +170,67 @@ class NotificationView(LineList, can_focus=True):
                     self._last_feed_state = state
                     if not self.paused:
                         self.show_state(state)
+            elif self.store is not None and self.store.usable:
+                await self._store_batch(batch, clock())
             else:
-                now = clock()
-                entries.extend([(item, now) for item in batch])
-                self.received += len(batch)
-                urgent = [item for item in batch if getattr(item, "priority", 0) >= 4]
-                if urgent:
-                    self._urgent, self._urgent_count = urgent[-1], self._urgent_count + len(urgent)
-                self.request_flush()
+                self._take(batch, clock())
             if self.paused:
                 self._resume = asyncio.Event()
                 await self._resume.wait()
             await self.share_loop()
+
+    def _take(self, batch: list[Any], now: float) -> None:
+        self.entries.extend([(item, now) for item in batch])
+        self.received += len(batch)
+        urgent = [item for item in batch if getattr(item, "priority", 0) >= 4]
+        if urgent:
+            self._urgent, self._urgent_count = urgent[-1], self._urgent_count + len(urgent)
+        self.request_flush()
+
+    async def _store_batch(self, batch: list[Any], now: float) -> None:
+        """Hand the batch to the store's writer; it comes back to `_committed` on this loop."""
+        from ..store.items import new_item, resume_cursors
+
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # Textual's (the active app): timers started then need it
+
+        def done(fresh: list[bool] | None) -> None:  # (in the writer's thread)
+            with contextlib.suppress(RuntimeError):  # the app has closed its loop: nothing to show
+                loop.call_soon_threadsafe(self._committed, batch, now, fresh, context=context)
+
+        self._in_flight += len(batch)
+        self.store.add([new_item(item, now) for item in batch], done, resume_cursors(batch[-1]))
+        if self._in_flight > MAX_IN_FLIGHT:  # the disk is slower than the stream: wait for it
+            self._room = asyncio.Event()
+            await self._room.wait()
+
+    def _committed(self, batch: list[Any], now: float, fresh: list[bool] | None) -> None:
+        """A batch is on disk (or the store gave up: fresh is None, and it is shown as it came)."""
+        from ..store.items import resume_cursors
+
+        self._in_flight -= len(batch)
+        if self._room is not None and self._in_flight <= MAX_IN_FLIGHT // 2:
+            self._room.set()
+            self._room = None
+        if not self.is_attached:  # the app is closing: the batch is on disk, shown at the next start
+            return
+        if fresh is not None:
+            batch = [item for item, new in zip(batch, fresh, strict=True) if new]
+            if batch:
+                self._cursors.update(resume_cursors(batch[-1]))
+        if batch:
+            self._count_away(batch)
+            self._take(batch, now)
+
+    def _count_away(self, batch: list[Any]) -> None:
+        """Items sent before this run began, after a stored history: caught up on while away."""
+        if not self._had_history:
+            return
+        opened = self._opened_at
+        away = sum(1 for item in batch if 0 < getattr(item, "time", 0) < opened)
+        if away:
+            self.away += away
+            self.show_badge(f"· +{self.away:,} while you were away")
 
     def toggle_pause(self) -> None:
         if self.feed_state.final and not self.paused:
@@ -170,7 +263,8 @@ class NotificationView(LineList, can_focus=True):
         self.refresh()
         self._show_newer_above()
         self.keep_times_current()
-        self.arrived(new)
+        self.arrived(new - min(new, self._not_arrivals))
+        self._not_arrivals -= min(new, self._not_arrivals)
         self._update_detail()
         if self._urgent_count:
             self.post_message(self.Urgent(self, self._urgent, self._urgent_count))
