@@ -67,12 +67,12 @@ class StoredItem:
     read: bool
 
 
-_ITEM_COLUMNS = (
+ITEM_COLUMNS = (
     "id, panel, key, received, sent, priority, coalesce(event, 'message'), coalesce(event_id, ''), payload, read"
 )
 
 
-def _item(row: Sequence[Any]) -> StoredItem:
+def item_from_row(row: Sequence[Any]) -> StoredItem:
     item_id, panel, key, received, sent, priority, event, event_id, payload, read = row
     return StoredItem(item_id, panel, key, received, sent, priority, event, event_id, payload, bool(read))
 
@@ -258,9 +258,9 @@ class PanelStore:
     def recent(self, limit: int) -> list[StoredItem]:
         """The newest `limit` items, oldest first."""
         rows = self.store.read(
-            f"SELECT {_ITEM_COLUMNS} FROM items WHERE panel = ? ORDER BY id DESC LIMIT ?", (self.id, limit)
+            f"SELECT {ITEM_COLUMNS} FROM items WHERE panel = ? ORDER BY id DESC LIMIT ?", (self.id, limit)
         )
-        return [_item(row) for row in reversed(rows)]
+        return [item_from_row(row) for row in reversed(rows)]
 
     def add(self, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None = None) -> None:
         """Store the items not stored yet (by key) and the cursors, in one commit; `done` gets a
@@ -452,14 +452,14 @@ def search_items(store: HistoryStore, text: str, *, panels: Sequence[int] = (), 
     # FTS5 walks its matches newest first and stops at the limit: a common word over a million
     # items costs what its first `limit` matches cost
     rows = store.read(
-        f"SELECT {_qualified(_ITEM_COLUMNS)} FROM items_fts JOIN items ON items.id = items_fts.rowid "
+        f"SELECT {qualified(ITEM_COLUMNS)} FROM items_fts JOIN items ON items.id = items_fts.rowid "
         f"WHERE items_fts MATCH ?{where} ORDER BY items_fts.rowid DESC LIMIT ?",
         (query, *panels, limit),
     )
-    return [_item(row) for row in rows]
+    return [item_from_row(row) for row in rows]
 
 
-def _qualified(columns: str) -> str:
+def qualified(columns: str) -> str:
     return ", ".join(
         f"items.{c.strip()}" if c.strip().isidentifier() else c.strip().replace("(", "(items.", 1)
         for c in columns.split(", ")
