@@ -382,6 +382,17 @@ class PanelStore:
             rows=len(rows),
         )
 
+    def sample_counts(self) -> list[tuple[str, int, int]]:
+        """(url, passed, total) per check: passed is healthy or degraded, as the feed's `ok`."""
+        return [
+            tuple(row)
+            for row in self.store.read(
+                "SELECT url, sum(verdict IN ('healthy', 'degraded')), count(*) FROM samples WHERE panel = ? "
+                "GROUP BY url",
+                (self.id,),
+            )
+        ]
+
     def samples(self, url: str, limit: int) -> list[tuple[float, int | None, float | None, str, str | None]]:
         """The newest `limit` samples of one check, oldest first."""
         rows = self.store.read(

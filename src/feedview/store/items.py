@@ -15,8 +15,10 @@ from urllib.parse import urlsplit, urlunsplit
 import msgspec
 
 from ..feeds.eventstream import SseEvent
+from ..feeds.github_client import RateLimit
+from ..feeds.github_pages import EtagCache, Page
 from ..feeds.ntfy import Notification, SeenIds, notification_items
-from .history import NewItem, StoredItem
+from .history import NewItem, PanelStore, StoredItem
 
 _encode = msgspec.json.Encoder().encode
 
@@ -85,3 +87,49 @@ def identity(kind: str, options: Mapping[str, Any], keys: Iterable[str]) -> str:
             value = sorted(without_credentials(str(table.get("url", ""))) for table in value)
         chosen[key] = value
     return json.dumps([kind, chosen], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class StoredPages(EtagCache):
+    """An EtagCache that starts with the pages the store kept and keeps every new one there:
+    a restart asks GitHub If-None-Match for each page and shows the stored page on a 304."""
+
+    def __init__(self, store: PanelStore, max_pages: int = 500) -> None:
+        super().__init__(max_pages)
+        self._store = store
+        for url, etag, payload in store.pages():
+            page = _page_of(url, etag, payload)
+            if page is not None:
+                super().put(page)
+
+    def put(self, page: Page) -> None:
+        super().put(page)
+        if page.etag:
+            kept = {
+                "number": page.number,
+                "items": list(page.items),
+                "has_next": page.has_next,
+                "last_page": page.last_page,
+                "next_url": page.next_url,
+                "data": None if isinstance(page.data, list) else page.data,  # (a list is the items again)
+            }
+            self._store.put_page(page.url, page.etag, _encode(kept).decode())
+
+
+def _page_of(url: str, etag: str, payload: str) -> Page | None:
+    try:
+        kept = msgspec.json.decode(payload)
+        items = tuple(kept["items"])
+        data = kept["data"] if kept["data"] is not None else list(items)
+        return Page(
+            number=int(kept["number"]),
+            items=items,
+            has_next=bool(kept["has_next"]),
+            last_page=kept["last_page"],
+            rate=RateLimit(),
+            url=url,
+            etag=etag,
+            data=data,
+            next_url=kept["next_url"],
+        )
+    except (msgspec.DecodeError, KeyError, TypeError, ValueError):
+        return None  # a page the store cannot read is asked for afresh

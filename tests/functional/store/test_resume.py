@@ -73,3 +73,89 @@ async def test_an_sse_panel_resumes_with_last_event_id_and_the_sequence_has_no_g
         assert streams[-1].headers.get("last-event-id") == last_id
         ids = [int(item.event.last_event_id) for item, _ in view_of(app).entries]
     assert ids == list(range(ids[0], ids[0] + len(ids)))  # every event once, in order, none missed
+
+
+AUTH = {"Authorization": "Bearer lab-token"}
+
+
+def inbox_panel(lab) -> PanelConfig:
+    options = {"base_url": lab.base_url, "token": "lab-token", "min_poll_interval_s": 0.01}
+    return PanelConfig("github-notifications", "inbox", options)
+
+
+def polls(lab) -> list:
+    return [r for r in lab.state.requests if r.path == "/notifications" and r.method == "GET"]
+
+
+async def test_github_notifications_resume_with_if_modified_since_and_keep_read_marks(make_lab, tmp_path):
+    lab = make_lab(extra={"notifications_poll_interval": 0.05, "notifications_new_every": 0})
+    store = tmp_path / "history.sqlite3"
+    app = RecordingApp([inbox_panel(lab)], history=store)
+    async with app.run_test(size=(160, 30)):
+        view = app.panels[0].view
+        await wait_until(lambda: view.checked and view.order, message="the first listing")
+        first = view.order[0]
+        view.action_mark_read()  # the newest thread
+        await wait_until(lambda: lab.state.counters.get("notifications:marked_read") == 1, message="the PATCH")
+        await wait_until(lambda: len(polls(lab)) >= 3, message="a poll after the listing")
+        listed = list(view.order)
+    with sqlite3.connect(store) as conn:
+        last_modified = conn.execute("SELECT value FROM cursors WHERE name = 'last_modified'").fetchone()[0]
+    added = httpx.post(lab.url("/_lab/notifications/threads"), json={"title": "While you were away"}).json()
+
+    before = len(polls(lab))
+    app = RecordingApp([inbox_panel(lab)], history=store)
+    async with app.run_test(size=(160, 30)):
+        view = app.panels[0].view
+        await wait_until(lambda: added["id"] in view.threads, message="the new thread")
+        assert polls(lab)[before].headers.get("if-modified-since") == last_modified
+        assert set(listed) <= set(view.threads)  # the stored threads, shown with the new one
+        assert view.threads[first].unread is False  # the read mark outlived the session
+        assert view.order[0] == added["id"]
+
+
+def repos_panel(lab) -> PanelConfig:
+    options = {"owner": "octo-org", "org": True, "base_url": lab.base_url, "token": lab.config.token}
+    return PanelConfig("repos", "octo-org", options)
+
+
+async def test_repos_pages_resume_with_if_none_match_and_cost_a_304(lab, tmp_path):
+    store = tmp_path / "history.sqlite3"
+    app = RecordingApp([repos_panel(lab)], history=store)
+    async with app.run_test(size=(140, 40)):
+        view = app.panels[0].view
+        await wait_until(lambda: 1 in view.pages and not view.fetching, message="page 1")
+        first_rows = [repo.full_name for repo in view.pages[1].repos]
+    with sqlite3.connect(store) as conn:
+        etags = dict(conn.execute("SELECT url, etag FROM pages"))
+    assert etags
+
+    before = len(lab.state.requests)
+    app = RecordingApp([repos_panel(lab)], history=store)
+    async with app.run_test(size=(140, 40)):
+        view = app.panels[0].view
+        await wait_until(lambda: 1 in view.pages and not view.fetching, message="page 1 again")
+        assert view.pages[1].from_cache and [repo.full_name for repo in view.pages[1].repos] == first_rows
+        asked = [r for r in lab.state.requests[before:] if "repos" in r.path]
+        assert asked[0].headers.get("if-none-match") in etags.values()
+
+
+async def test_health_samples_outlive_the_session_in_the_sparkline_and_uptime(lab, tmp_path):
+    store = tmp_path / "history.sqlite3"
+    panel = PanelConfig("health", "api", {"urls": [lab.url("/health/api?pattern=pf")], "interval": 0.05})
+    app = RecordingApp([panel], history=store)
+    async with app.run_test(size=(140, 20)):
+        view = app.panels[0].view
+        await wait_until(lambda: view.checks and len(next(iter(view.checks.values())).latencies) >= 4)
+    with sqlite3.connect(store) as conn:
+        stored = conn.execute("SELECT count(*), sum(verdict = 'healthy') FROM samples").fetchone()
+    assert stored[0] >= 4
+
+    app = RecordingApp([panel], history=store)
+    async with app.run_test(size=(140, 20)):
+        view = app.panels[0].view
+        await wait_until(lambda: view.checks, message="the first sample of this run")
+        row = next(iter(view.checks.values()))
+        assert len(row.latencies) >= min(stored[0], 20)  # the sparkline starts with the stored samples
+        past = next(iter(view._past.values()))
+        assert past.total > stored[0] and past.passed >= stored[1]  # uptime over both runs
