@@ -303,12 +303,11 @@ class PanelStore:
         """Items whose title, message or tags hold every word of `text`, newest first."""
         return search_items(self.store, text, panels=[self.id] if self.id is not None else [], limit=limit)
 
-    def mark_read(self, ids: Iterable[int], read: bool = True) -> None:
-        chosen = list(ids)
+    def mark_read(self, keys: Iterable[str], read: bool = True) -> None:
+        """Read marks by item key (ntfy message ids)."""
+        rows = [(int(read), self.id, key) for key in keys]
         self.store.writer.submit(
-            lambda conn: conn.executemany(
-                "UPDATE items SET read = ? WHERE id = ? AND panel = ?", [(int(read), i, self.id) for i in chosen]
-            )
+            lambda conn: conn.executemany("UPDATE items SET read = ? WHERE panel = ? AND key = ?", rows)
         )
 
     def mark_all_read(self) -> None:

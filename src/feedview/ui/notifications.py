@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -35,6 +36,8 @@ from .safe import safe_text
 from .screens.detail import DetailScreen
 from .timefmt import age, stamp
 
+READ_STYLE = Style(dim=True)  # a notification marked read
+SEARCH_LIMIT = 500  # results a search shows (the newest)
 MAX_IN_FLIGHT = 50_000  # items waiting for the history store's commit before the stream waits too
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
 PRIORITY_ICONS = {5: "‼", 4: "!", 3: "•", 2: "↓", 1: "·"}
@@ -66,6 +69,10 @@ class NotificationView(LineList, can_focus=True):
         Binding("enter", "open_detail", "Detail"),
         Binding("home", "cursor_newest", "Newest", show=False),
         Binding("end", "cursor_oldest", "Oldest", show=False),
+        # (out of the footer, which stays as it was: docs/history.md lists them)
+        Binding("slash", "search", "Search history", show=False),
+        Binding("r", "toggle_read", "Read/unread", show=False),
+        Binding("R", "mark_all_read", "Mark all read", show=False),
     ]
     COMPONENT_CLASSES = {
         "notifications--cursor",
@@ -119,6 +126,7 @@ class NotificationView(LineList, can_focus=True):
         self.away = 0  # items sent while feedview was closed, caught up on start ("+37 while you were away")
         self._in_flight = 0  # items handed to the store's writer and not yet committed
         self._room: asyncio.Event | None = None  # set when the writer has caught up
+        self.read_keys: set[str] = set()  # ids of the notifications marked read (kept in the store)
 
     # -- the feed --------------------------------------------------------------------------
 
@@ -145,10 +153,11 @@ class NotificationView(LineList, can_focus=True):
 
         store, rows = self.store, self.config.rows
 
-        def load() -> tuple[list[tuple[Any, float]], dict[str, str]]:
-            return items_of(store.recent(rows)), store.cursors()
+        def load() -> tuple[list[tuple[Any, float]], dict[str, str], set[str]]:
+            kept = store.recent(rows)
+            return items_of(kept), store.cursors(), {row.key for row in kept if row.read and row.key}
 
-        stored, self._cursors = await asyncio.to_thread(load)
+        stored, self._cursors, self.read_keys = await asyncio.to_thread(load)
         self._had_history = bool(stored)
         if stored:
             self.entries.extend(stored)
@@ -385,10 +394,14 @@ class NotificationView(LineList, can_focus=True):
         item, received = entry
         selected = row == cursor_row
         when = age(sent_time(item, received), now)
-        key = (self.received - row, width, when, selected, look)
+        read = bool(self.read_keys) and getattr(item, "id", None) in self.read_keys
+        key = (self.received - row, width, when, selected, look, read)
         strip = self._line_cache.get(key)
         if strip is None:
-            strip = self._line_cache[key] = self._render_entry(item, when, width, selected)
+            strip = self._render_entry(item, when, width, selected)
+            if read:
+                strip = strip.apply_style(READ_STYLE)
+            self._line_cache[key] = strip
         return strip  # no offsets: clicks are mapped by row in on_click
 
     def _render_entry(self, item: Any, when: str, width: int, selected: bool) -> Strip:
@@ -439,8 +452,78 @@ class NotificationView(LineList, can_focus=True):
         entry = self.entry_at(self.cursor_row)
         if entry is None:
             return
-        item, received = entry
+        self.open_item(*entry)
+
+    def open_item(self, item: Any, received: float) -> None:
         self.app.push_screen(notification_detail(item, sent_time(item, received), self.clock()))
+
+    # -- read marks and search ---------------------------------------------------------------
+
+    def action_toggle_read(self) -> None:
+        """Mark the selected notification read (or unread again); the store keeps the mark."""
+        key = getattr(self.selected(), "id", None)
+        if not key:
+            self.app.bell()  # a plain event has no id to keep a mark by
+            return
+        read = key not in self.read_keys
+        if read:
+            self.read_keys.add(key)
+        else:
+            self.read_keys.discard(key)
+        if self.store is not None:
+            self.store.mark_read([key], read)
+        self.refresh()
+
+    def action_mark_all_read(self) -> None:
+        self.read_keys.update(key for item, _ in self.entries if (key := getattr(item, "id", None)))
+        if self.store is not None:
+            self.store.mark_all_read()
+        self.refresh()
+
+    def action_search(self) -> None:
+        from .screens.search import SearchScreen
+
+        stored = self.store is not None and self.store.usable
+        title = clean_line(self.config.title or "notifications")
+        where = "the stored history" if stored else "the loaded rows"
+        self.app.push_screen(SearchScreen(title, self.search, self.search_row, self.open_item, where=where))
+
+    async def search(self, text: str) -> list[tuple[Any, float]]:
+        """Items holding every word of `text`, newest first: from the store (all it kept), else
+        from the rows in memory."""
+        if self.store is not None and self.store.usable:
+            from ..store.items import items_of
+
+            store = self.store
+            return await asyncio.to_thread(lambda: items_of(store.search(text, limit=SEARCH_LIMIT)))
+        words = [word.casefold() for word in text.split()]
+        found = []
+        for item, received in reversed(self.entries):
+            haystack = " ".join(searchable(item)).casefold()
+            if all(word in haystack for word in words):
+                found.append((item, received))
+                if len(found) >= SEARCH_LIMIT:
+                    break
+        return found
+
+    def search_row(self, item: Any, received: float) -> Text:
+        """One search result: priority, age, title, message and tags, as plain text."""
+        priority = priority_of(item)
+        row = Text(f"{PRIORITY_ICONS[priority]} {age(sent_time(item, received), self.clock()):>4} ")
+        title, message, *tags = searchable(item)
+        if title:
+            row.append(clean_line(title) + "  ", style="bold")
+        row.append(clean_line(message))
+        if tags:
+            row.append("  " + " ".join("#" + clean_line(t) for t in tags), style="dim")
+        return row
+
+
+def searchable(item: Any) -> list[str]:
+    """[title, message, *tags] of a notification; ["", type + data] of a plain event."""
+    if hasattr(item, "message"):
+        return [item.title, item.message, *item.tags]
+    return ["", f"{item.type} {item.data}"]
 
 
 def notification_detail(item: Any, sent: float, now: float) -> DetailScreen:
