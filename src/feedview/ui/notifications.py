@@ -198,23 +198,24 @@ class NotificationView(LineList, can_focus=True):
 
     async def _store_batch(self, batch: list[Any], now: float) -> None:
         """Hand the batch to the store's writer; it comes back to `_committed` on this loop."""
-        from ..store.items import new_item, resume_cursors
+        from ..store.items import new_items, resume_cursors
 
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()  # Textual's (the active app): timers started then need it
 
-        def done(fresh: list[bool] | None) -> None:  # (in the writer's thread)
+        def done(fresh: list[bool] | bool | None) -> None:  # (in the writer's thread)
             with contextlib.suppress(RuntimeError):  # the app has closed its loop: nothing to show
                 loop.call_soon_threadsafe(self._committed, batch, now, fresh, context=context)
 
         self._in_flight += len(batch)
-        self.store.add([new_item(item, now) for item in batch], done, resume_cursors(batch[-1]))
+        self.store.add(new_items(batch, now), done, resume_cursors(batch[-1]))
         if self._in_flight > MAX_IN_FLIGHT:  # the disk is slower than the stream: wait for it
             self._room = asyncio.Event()
             await self._room.wait()
 
-    def _committed(self, batch: list[Any], now: float, fresh: list[bool] | None) -> None:
-        """A batch is on disk (or the store gave up: fresh is None, and it is shown as it came)."""
+    def _committed(self, batch: list[Any], now: float, fresh: list[bool] | bool | None) -> None:
+        """A batch is on disk: all of it new (fresh is True), or some of it (a list); or the store
+        gave up (None), and it is shown as it came."""
         from ..store.items import resume_cursors
 
         self._in_flight -= len(batch)
@@ -223,10 +224,10 @@ class NotificationView(LineList, can_focus=True):
             self._room = None
         if not self.is_attached:  # the app is closing: the batch is on disk, shown at the next start
             return
-        if fresh is not None:
+        if isinstance(fresh, list):
             batch = [item for item, new in zip(batch, fresh, strict=True) if new]
-            if batch:
-                self._cursors.update(resume_cursors(batch[-1]))
+        if fresh is not None and batch:
+            self._cursors.update(resume_cursors(batch[-1]))
         if batch:
             self._count_away(batch)
             self._take(batch, now)

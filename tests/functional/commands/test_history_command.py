@@ -19,7 +19,7 @@ def fill(path, messages: list[dict], panel: str = "alerts", received: float = NO
     assert store is not None
     part = store.panel(json.dumps(["notifications", panel]), "notifications", panel)
     items = [
-        NewItem(m["id"], received, m.get("time"), m.get("priority", 3), "message", "", json.dumps(m)) for m in messages
+        NewItem(m["id"], received, m.get("time"), m.get("priority", 3), None, None, json.dumps(m)) for m in messages
     ]
     done = threading.Event()
     part.add(items, lambda _: done.set())
