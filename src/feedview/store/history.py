@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import msgspec
+
 from .db import BUSY_TIMEOUT_MS, StoreUnusable, is_busy, is_damage, open_file
 from .schema import INDEX_NEW_ITEMS
 
@@ -30,6 +32,7 @@ PRUNE_EVERY = 5_000  # items written to a panel between two retention passes
 BUSY_TRIES = 5  # a write still locked after this many busy timeouts gives up (another process hogs the file)
 _DAY_S = 86400.0
 
+_encode = msgspec.json.Encoder().encode
 Done = Callable[[Any], None]  # a job's result after its commit, or None when the store gave up
 
 
@@ -148,11 +151,14 @@ class Writer:
                     continue
                 self._break(exc)
                 return [None] * len(jobs)
+            except Exception as exc:  # a bug in a job: the store stops, the thread (and the app) go on  # noqa: BLE001
+                self._break(exc)
+                return [None] * len(jobs)
         return [None] * len(jobs)  # (not reached: the last try breaks the store)
 
-    def _break(self, exc: sqlite3.Error) -> None:
-        reason = " ".join(str(exc).split())
-        if is_damage(exc):
+    def _break(self, exc: Exception) -> None:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, sqlite3.Error) and is_damage(exc):
             why = f"the file is damaged ({reason}); it will be moved aside at the next start"
         elif "full" in reason:
             why = "the disk is full"
@@ -268,21 +274,24 @@ class PanelStore:
         when every item was new, else a list of booleans (True for each new one), or None when
         the store gave up."""
         panel = self.id
-        insert = (  # (the panel id is our own integer: bound once, in the text, not once a row)
-            "INSERT INTO items(panel, key, received, sent, priority, event, event_id, payload) "
-            f"VALUES ({int(panel or 0)}, ?, ?, ?, ?, ?, ?, ?)"
-        )
         self._written += len(items)
         prune = self._written >= PRUNE_EVERY
         if prune:
             self._written = 0
+        # One statement for the whole batch, its rows as one JSON array read by json_each: the
+        # rows go in without the GIL taken back once a row (executemany steps once a row, and
+        # a busy event loop holds the GIL in between: 20 % fewer rows a second). INSERT OR IGNORE:
+        # the unique (panel, key) index drops repeats; the panel id is our own integer.
+        insert = (
+            "INSERT OR IGNORE INTO items(panel, key, received, sent, priority, event, event_id, payload) "
+            f"SELECT {int(panel or 0)}, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 "
+            "FROM json_each(?)"
+        )
 
         def job(conn: sqlite3.Connection) -> list[bool] | bool:
             new = _new_keys(conn, panel, items)
             last = conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
-            conn.executemany(
-                insert, [i for i, n in zip(items, new, strict=True) if n] if isinstance(new, list) else items
-            )
+            conn.execute(insert, (_encode(items),))
             conn.execute(INDEX_NEW_ITEMS, (last,))
             if cursors:
                 _put_cursors(conn, panel, cursors)

@@ -156,3 +156,15 @@ def test_two_processes_write_one_store_at_once_without_loss_or_damage(tmp_path):
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*), count(DISTINCT key) FROM items").fetchone() == (20_000, 20_000)
         assert conn.execute("SELECT count(*) FROM panels").fetchone()[0] == 1
+
+
+def test_a_job_that_fails_stops_the_store_but_never_its_thread_or_the_caller(tmp_path):
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    assert store is not None
+    unencodable = NewItem("n1", time.time(), None, 3, None, None, "lone \ud800 surrogate")
+    assert write(store, [unencodable]) is None
+    assert (
+        store.broken is not None and store.broken.startswith("history: stopped writing:") and "\n" not in store.broken
+    )
+    assert write(store, [note_item(2)]) is None  # answered at once
+    store.close()
