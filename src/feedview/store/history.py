@@ -24,11 +24,13 @@ from typing import Any, NamedTuple
 import msgspec
 
 from .db import BUSY_TIMEOUT_MS, StoreUnusable, is_busy, is_damage, open_file
-from .schema import INDEX_NEW_ITEMS
+from .schema import INDEX_RANGE, ITEM_WORDS
 
 DEFAULT_RETENTION_DAYS = 365.0
 DEFAULT_MAX_ITEMS = 200_000  # per panel: a topic of 550 messages a day, for a year; ~100 MB (docs/history.md)
 PRUNE_EVERY = 5_000  # items written to a panel between two retention passes
+INDEX_CHUNK = 5_000  # items indexed for search in one transaction while the writer is idle
+INDEX_LAG_MAX = 50_000  # more items than this waiting for the index: a write indexes them at once
 BUSY_TRIES = 5  # a write still locked after this many busy timeouts gives up (another process hogs the file)
 _DAY_S = 86400.0
 
@@ -92,6 +94,7 @@ class Writer:
         self._closing = False
         self.broken: str | None = None
         self.pending_rows = 0  # rows queued and not yet committed (views slow down above a bound)
+        self._unindexed = True  # items may be waiting for the search index (checked when idle)
         self._thread = threading.Thread(target=self._run, name="feedview-history", daemon=True)
         self._thread.start()
 
@@ -118,19 +121,48 @@ class Writer:
         self._thread.join()
 
     def _run(self) -> None:
+        """Jobs first, a round at a time; the search index catches up when there are none."""
         while True:
             with self._cond:
-                while not self._jobs and not self._closing:
+                while not self._jobs and not self._closing and not self._unindexed:
                     self._cond.wait()
-                if not self._jobs:
-                    return
+                if self._closing and not self._jobs:
+                    return  # (what the index has not reached yet, it reaches at the next start)
                 jobs, self._jobs = self._jobs, []
+            if not jobs:
+                self._index_some()
+                continue
             results = self._commit(jobs)
             with self._cond:
                 self.pending_rows = 0 if not self._jobs else self.pending_rows
+                self._unindexed = self.broken is None
             for (_, done), result in zip(jobs, results, strict=True):
                 if done is not None:
                     done(result)
+
+    def _index_some(self) -> None:
+        """Index up to INDEX_CHUNK items in a transaction of their own; a busy file waits a little."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                more = index_items(self._conn, INDEX_CHUNK) == INDEX_CHUNK
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            if not is_busy(exc):
+                self._break(exc)
+                return
+            with self._cond:
+                self._cond.wait(0.1)  # another process writes: try again soon (or as jobs come)
+            return
+        except Exception as exc:  # noqa: BLE001  (as in _commit: the thread goes on)
+            self._break(exc)
+            return
+        with self._cond:
+            self._unindexed = more
 
     def _commit(self, jobs: list[tuple[Callable[[sqlite3.Connection], Any], Done | None]]) -> list[Any]:
         """Every job in one transaction; a busy file is retried, anything else breaks the store."""
@@ -290,9 +322,9 @@ class PanelStore:
 
         def job(conn: sqlite3.Connection) -> list[bool] | bool:
             new = _new_keys(conn, panel, items)
-            last = conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
             conn.execute(insert, (_encode(items),))
-            conn.execute(INDEX_NEW_ITEMS, (last,))
+            if unindexed(conn) > INDEX_LAG_MAX:  # the writer has not been idle for a long while
+                index_items(conn, INDEX_LAG_MAX)
             if cursors:
                 _put_cursors(conn, panel, cursors)
             if prune:
@@ -303,7 +335,7 @@ class PanelStore:
 
     def search(self, text: str, limit: int = 200) -> list[StoredItem]:
         """Items whose title, message or tags hold every word of `text`, newest first."""
-        return search_items(self.store, text, panels=[self.id] if self.id is not None else [], limit=limit)
+        return search_items(self.store, text, where="items.panel = ?", params=(self.id,), limit=limit)
 
     def mark_read(self, keys: Iterable[str], read: bool = True) -> None:
         """Read marks by item key (ntfy message ids)."""
@@ -430,6 +462,25 @@ def _new_keys(conn: sqlite3.Connection, panel: int | None, items: list[NewItem])
     return new
 
 
+def unindexed(conn: sqlite3.Connection) -> int:
+    """How many items (at most) wait for the search index."""
+    return int(conn.execute("SELECT coalesce(max(id), 0) - (SELECT upto FROM search_index) FROM items").fetchone()[0])
+
+
+def index_items(conn: sqlite3.Connection, limit: int) -> int:
+    """Put the next `limit` items not yet in the search index into it (in the caller's
+    transaction); how many went in."""
+    upto = conn.execute("SELECT upto FROM search_index").fetchone()[0]
+    end, count = conn.execute(
+        "SELECT max(id), count(*) FROM (SELECT id FROM items WHERE id > ? ORDER BY id LIMIT ?)", (upto, limit)
+    ).fetchone()
+    if not count:
+        return 0
+    conn.execute(INDEX_RANGE, (upto, end))
+    conn.execute("UPDATE search_index SET upto = ?", (end,))
+    return int(count)
+
+
 def _put_cursors(conn: sqlite3.Connection, panel: int | None, cursors: Mapping[str, str]) -> None:
     conn.executemany(
         "INSERT INTO cursors(panel, name, value) VALUES (?, ?, ?) "
@@ -459,19 +510,31 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{word}"*' for word in words if word)
 
 
-def search_items(store: HistoryStore, text: str, *, panels: Sequence[int] = (), limit: int = 200) -> list[StoredItem]:
+def search_items(
+    store: HistoryStore, text: str, *, where: str = "", params: Sequence[Any] = (), limit: int = 200
+) -> list[StoredItem]:
+    """Items holding every word of `text` (and matching `where`, SQL over `items`, with its
+    `params`), newest first: the newest items the index has not reached yet (matched by
+    substring), then the index's matches (each word as a prefix)."""
     query = fts_query(text)
     if not query:
         return []
-    where = f" AND items.panel IN ({','.join('?' * len(panels))})" if panels else ""
+    also = f" AND {where}" if where else ""
+    words = [word.strip('"*').casefold() for word in query.split()]  # (letters and digits only)
+    like = " AND ".join(f"{ITEM_WORDS} LIKE ?" for _ in words)
+    tail = store.read(
+        f"SELECT {qualified(ITEM_COLUMNS)} FROM items WHERE items.id > (SELECT upto FROM search_index){also} "
+        f"AND {like} ORDER BY items.id DESC LIMIT ?",
+        (*params, *(f"%{word}%" for word in words), limit),
+    )
     # FTS5 walks its matches newest first and stops at the limit: a common word over a million
     # items costs what its first `limit` matches cost
-    rows = store.read(
+    indexed = store.read(
         f"SELECT {qualified(ITEM_COLUMNS)} FROM items_fts JOIN items ON items.id = items_fts.rowid "
-        f"WHERE items_fts MATCH ?{where} ORDER BY items_fts.rowid DESC LIMIT ?",
-        (query, *panels, limit),
+        f"WHERE items_fts MATCH ?{also} ORDER BY items_fts.rowid DESC LIMIT ?",
+        (query, *params, limit - len(tail)),
     )
-    return [item_from_row(row) for row in rows]
+    return [item_from_row(row) for row in [*tail, *indexed]]
 
 
 def qualified(columns: str) -> str:

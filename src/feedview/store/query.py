@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .history import ITEM_COLUMNS, HistoryStore, StoredItem, fts_query, item_from_row, qualified
+from .history import ITEM_COLUMNS, HistoryStore, StoredItem, fts_query, item_from_row, qualified, search_items
 
 _DURATION = re.compile(r"(\d{1,9})([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -102,17 +102,14 @@ def select_items(store: HistoryStore, filters: Filters) -> list[StoredItem]:
             "EXISTS (SELECT 1 FROM json_each(items.payload, '$.tags') WHERE value = ?)"
         )
         params.append(tag)
-    source, order = "items", "items.id"
     if filters.search:
-        query = fts_query(filters.search)
-        if not query:
+        if not fts_query(filters.search):
             raise BadFilter("--search: no word to look for")
-        source, order = "items_fts JOIN items ON items.id = items_fts.rowid", "items_fts.rowid"  # FTS5's order
-        where.insert(0, "items_fts MATCH ?")
-        params.insert(0, query)
+        found = search_items(store, filters.search, where=" AND ".join(where), params=params, limit=filters.limit)
+        return list(reversed(found))
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     rows = store.read(
-        f"SELECT {qualified(ITEM_COLUMNS)} FROM {source}{clause} ORDER BY {order} DESC LIMIT ?",
+        f"SELECT {qualified(ITEM_COLUMNS)} FROM items{clause} ORDER BY items.id DESC LIMIT ?",
         (*params, filters.limit),
     )
     return [item_from_row(row) for row in reversed(rows)]

@@ -5,8 +5,9 @@ version n to n + 1, in one transaction with the version bump, so a file is alway
 one version or the next, never between. A file from a newer feedview (a version above
 SCHEMA_VERSION) is left untouched: `NewerStore`.
 
-Text search is an FTS5 index over the items' title, message and tags: new items are indexed
-by the writer in one statement a commit (INDEX_NEW_ITEMS), deleted ones by a trigger.
+Text search is an FTS5 index over the items' title, message and tags. New items are indexed by
+the writer a range at a time, behind the inserts (INDEX_RANGE; `search_index.upto` says how far
+it has come); deleted ones leave it by a trigger.
 It is "external content": the words are read from the stored payload (JSON) by a view,
 so each message's text is kept once, in its raw payload, not three times.
 """
@@ -41,7 +42,9 @@ CREATE INDEX items_panel ON items(panel, id);
 CREATE VIEW items_text AS
     SELECT id, {title} AS title, {message} AS message, {tags} AS tags FROM items;
 CREATE VIRTUAL TABLE items_fts USING fts5(title, message, tags, content='items_text', content_rowid='id');
-CREATE TRIGGER items_unindexed BEFORE DELETE ON items BEGIN
+CREATE TABLE search_index (upto INTEGER NOT NULL);  -- the items with id <= upto are in items_fts
+INSERT INTO search_index VALUES (0);
+CREATE TRIGGER items_unindexed BEFORE DELETE ON items WHEN old.id <= (SELECT upto FROM search_index) BEGIN
     INSERT INTO items_fts(items_fts, rowid, title, message, tags)
         VALUES ('delete', old.id, {old_title}, {old_message}, {old_tags});
 END;
@@ -98,11 +101,14 @@ def _words(row: str) -> dict[str, str]:
 
 _V1 = _V1.format(**_words(""), **_words("old"))
 
-# New items are indexed in one statement per commit, not by a trigger per row (7x faster:
-# 36,000 rows a second against 5,000). The writer runs it with the highest id before its inserts.
-INDEX_NEW_ITEMS = (
-    "INSERT INTO items_fts(rowid, title, message, tags) SELECT id, {title}, {message}, {tags} FROM items WHERE id > ?"
+# New items are indexed a range at a time (one statement, not a trigger a row: 7x faster), by
+# the writer when it has nothing else to do, or at once when too many wait (history.INDEX_LAG_MAX).
+INDEX_RANGE = (
+    "INSERT INTO items_fts(rowid, title, message, tags) SELECT id, {title}, {message}, {tags} FROM items "
+    "WHERE id > ? AND id <= ?"
 ).format(**_words(""))
+# The same words as one text, for the newest items not in the index yet (matched by substring)
+ITEM_WORDS = "lower({})".format(" || ' ' || ".join(f"coalesce({words}, '')" for words in _words("items").values()))
 
 MIGRATIONS: list[str] = [_V1]  # MIGRATIONS[n]: version n -> n + 1
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -168,3 +168,44 @@ def test_a_job_that_fails_stops_the_store_but_never_its_thread_or_the_caller(tmp
     )
     assert write(store, [note_item(2)]) is None  # answered at once
     store.close()
+
+
+def test_search_finds_the_newest_items_before_the_index_reaches_them(tmp_path):
+    from feedview.store.history import PanelStore, Retention
+
+    path = tmp_path / "history.sqlite3"
+    make_store(path, count=10)
+    with sqlite3.connect(path) as conn:  # as if the index had not reached any of them yet
+        conn.execute("INSERT INTO items_fts(items_fts) VALUES ('delete-all')")
+        conn.execute("UPDATE search_index SET upto = 0")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another feedview writes: this one's index cannot catch up
+    try:
+        store, _ = HistoryStore.open(path)
+        assert store is not None
+        part = PanelStore(store, store.read("SELECT id FROM panels")[0][0], Retention())
+        assert [row.key for row in part.search("message 7")] == ["n7"]
+        assert [row.key for row in part.search("MESS")][:2] == ["n9", "n8"]
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.close()
+
+
+def test_the_writer_indexes_what_it_wrote_once_idle(tmp_path):
+    from feedview.store.history import unindexed
+
+    path = tmp_path / "history.sqlite3"
+    store, _ = HistoryStore.open(path)
+    assert store is not None
+    write(store, [note_item(i) for i in range(12_000)])
+    deadline = time.monotonic() + 30
+    while (
+        store.read("SELECT max(id) - (SELECT upto FROM search_index) FROM items")[0][0] and time.monotonic() < deadline
+    ):
+        store.writer.flush()  # (a round; the index catches up between rounds)
+    assert store.read("SELECT max(id) - (SELECT upto FROM search_index) FROM items")[0][0] == 0
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert unindexed(conn) == 0
+        conn.execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')")
