@@ -138,12 +138,13 @@ def ntfy_message(n: int, rng: random.Random, newest: int) -> dict:
 def build_store(path: Path, url: str, count: int) -> tuple[float, float]:
     """`count` ntfy messages through the store's own writer; (seconds, items/s)."""
     from feedview.kinds import kind_of
-    from feedview.store.history import HistoryStore, NewItem
+    from feedview.store.history import HistoryStore, NewItem, Retention
     from feedview.store.items import identity
 
     store, note = HistoryStore.open(path)
     assert store is not None, note
-    panel = store.panel(identity("notifications", {"url": url}, kind_of("notifications").identity_keys), "x", "x")
+    key = identity("notifications", {"url": url}, kind_of("notifications").identity_keys)
+    panel = store.panel(key, "notifications", "bench", Retention(max_items=max(count, 1)))  # (all of them kept)
     rng = random.Random(15)
     started = time.perf_counter()
     batch = 5000
@@ -158,6 +159,8 @@ def build_store(path: Path, url: str, count: int) -> tuple[float, float]:
         if store.writer.pending_rows > 4 * batch:
             done.wait()
     store.writer.flush(600)
+    if store.broken:
+        raise SystemExit(f"history: the store broke while building it: {store.broken}")
     seconds = time.perf_counter() - started
     store.read("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()

@@ -522,17 +522,19 @@ def search_items(
     also = f" AND {where}" if where else ""
     words = [word.strip('"*').casefold() for word in query.split()]  # (letters and digits only)
     like = " AND ".join(f"{ITEM_WORDS} LIKE ?" for _ in words)
+    split = store.read("SELECT upto FROM search_index")  # (one split for both queries: the index moves on)
+    upto = split[0][0] if split else 0
     tail = store.read(
-        f"SELECT {qualified(ITEM_COLUMNS)} FROM items WHERE items.id > (SELECT upto FROM search_index){also} "
-        f"AND {like} ORDER BY items.id DESC LIMIT ?",
-        (*params, *(f"%{word}%" for word in words), limit),
+        f"SELECT {qualified(ITEM_COLUMNS)} FROM items WHERE items.id > ?{also} AND {like} "
+        "ORDER BY items.id DESC LIMIT ?",
+        (upto, *params, *(f"%{word}%" for word in words), limit),
     )
     # FTS5 walks its matches newest first and stops at the limit: a common word over a million
     # items costs what its first `limit` matches cost
     indexed = store.read(
         f"SELECT {qualified(ITEM_COLUMNS)} FROM items_fts JOIN items ON items.id = items_fts.rowid "
-        f"WHERE items_fts MATCH ?{also} ORDER BY items_fts.rowid DESC LIMIT ?",
-        (query, *params, limit - len(tail)),
+        f"WHERE items_fts MATCH ? AND items_fts.rowid <= ?{also} ORDER BY items_fts.rowid DESC LIMIT ?",
+        (query, upto, *params, limit - len(tail)),
     )
     return [item_from_row(row) for row in [*tail, *indexed]]
 
