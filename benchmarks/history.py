@@ -138,7 +138,7 @@ def ntfy_message(n: int, rng: random.Random, newest: int) -> dict:
 def build_store(path: Path, url: str, count: int) -> tuple[float, float]:
     """`count` ntfy messages through the store's own writer; (seconds, items/s)."""
     from feedview.kinds import kind_of
-    from feedview.store.history import HistoryStore, NewItem, Retention
+    from feedview.store.history import HistoryStore, NewItem, Retention, index_items
     from feedview.store.items import identity
 
     store, note = HistoryStore.open(path)
@@ -158,6 +158,7 @@ def build_store(path: Path, url: str, count: int) -> tuple[float, float]:
         panel.add(items, lambda _, done=done: done.set())
         if store.writer.pending_rows > 4 * batch:
             done.wait()
+    store.writer.submit(lambda conn: index_items(conn, count))  # searched below: all in the index
     store.writer.flush(600)
     if store.broken:
         raise SystemExit(f"history: the store broke while building it: {store.broken}")

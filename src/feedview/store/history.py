@@ -30,7 +30,7 @@ DEFAULT_RETENTION_DAYS = 365.0
 DEFAULT_MAX_ITEMS = 200_000  # per panel: a topic of 550 messages a day, for a year; ~100 MB (docs/history.md)
 PRUNE_EVERY = 5_000  # items written to a panel between two retention passes
 INDEX_CHUNK = 5_000  # items indexed for search in one transaction while the writer is idle
-INDEX_LAG_MAX = 50_000  # more items than this waiting for the index: a write indexes them at once
+INDEX_LAG_MAX = 100_000  # more items than this waiting for the index: a write indexes them at once
 BUSY_TRIES = 5  # a write still locked after this many busy timeouts gives up (another process hogs the file)
 _DAY_S = 86400.0
 
