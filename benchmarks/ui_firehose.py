@@ -129,7 +129,7 @@ def notifications_app(url: str, history: int = 1000):
     from feedview.config import PanelConfig
     from feedview.ui.app import FeedviewApp
 
-    return FeedviewApp([PanelConfig("notifications", "firehose", {"url": url}, history=history)])
+    return FeedviewApp([PanelConfig("notifications", "firehose", {"url": url}, rows=history)])
 
 
 async def bare_feed_rate(url: str, count: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,9 @@ def pytest_configure(config) -> None:
     a handler of our own makes the children start with the default one."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # The app and its commands keep history in the user's state directory: tests (and the
+    # feedview processes they start) keep none, unless a test points FEEDVIEW_HISTORY at a file.
+    os.environ.setdefault("FEEDVIEW_HISTORY", "off")
 
 
 @pytest.fixture(scope="session")

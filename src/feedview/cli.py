@@ -93,6 +93,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"feedview {__version__}")
     parser.add_argument("--config", metavar="PATH", help="the config file (default: config.toml in your config dir)")
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="keep nothing on disk this run: no history store read or written ($FEEDVIEW_HISTORY=off)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (help_text, add_arguments) in COMMANDS.items():
         if command is None or command == name:
@@ -243,6 +248,26 @@ def _notifications_arguments(notes: argparse.ArgumentParser) -> None:
     notes.add_argument("--json", action="store_true", help="one thread per line on stdout")
 
 
+def _history_arguments(history: argparse.ArgumentParser) -> None:
+    history.add_argument(
+        "--panel", action="append", metavar="NAME", help="only this panel's items (its title; repeatable)"
+    )
+    history.add_argument(
+        "--since", metavar="WHEN", help="items since 1h, 30m, 2d, a date (2026-11-29), a Unix time, or after an item id"
+    )
+    history.add_argument("--search", metavar="TEXT", help="items whose title, message or tags hold every word")
+    history.add_argument("--priority", metavar="P", help="ntfy priority: 5, >=4, <3 ...")
+    history.add_argument("--tag", action="append", metavar="T", help="items with this tag (repeatable: all of them)")
+    history.add_argument(
+        "--limit", type=_positive_int, default=100, metavar="N", help="the newest N that match (default: 100)"
+    )
+    history.add_argument("--json", action="store_true", help="one JSON object per item on stdout")
+    history.add_argument("--path", action="store_true", help="print where the history store is, and exit")
+    history.add_argument(
+        "--prune", action="store_true", help="drop what the retention settings no longer keep, and compact the file"
+    )
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "demo": ("open the dashboard on the built-in feed lab (offline)", _demo_arguments),
     "lab": ("run the loopback feed lab alone, for curl and friends", _lab_arguments),
@@ -251,6 +276,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "health": ("watch HTTP health checks", _health_arguments),
     "notifications": ("watch your GitHub notifications", _notifications_arguments),
     "serve": ("serve the dashboard to web browsers", _serve_arguments),
+    "history": ("print, search or prune what the panels kept on disk", _history_arguments),
 }
 
 
@@ -296,6 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser(_command_in(argv))
         args = parser.parse_args(argv)
         command = args.command or "dashboard"
+        if args.no_history:
+            import os
+
+            os.environ["FEEDVIEW_HISTORY"] = "off"  # (feedview.store.paths reads it; so do children)
         if command == "repos" and not (args.owner or args.mine or args.search):
             parser.exit(2, "feedview repos: error: give an OWNER, --mine or --search QUERY\n")
         from importlib import import_module

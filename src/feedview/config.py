@@ -20,7 +20,9 @@ from .kinds import KINDS, kind_of
 
 Layout = Literal["tabs", "grid"]
 
-DEFAULT_HISTORY = 1000
+DEFAULT_ROWS = 1000
+DEFAULT_RETENTION_DAYS = 365.0  # (feedview.store's defaults: kept here so the config needs no store import)
+DEFAULT_MAX_ITEMS = 200_000
 
 
 @dataclass
@@ -30,13 +32,19 @@ class PanelConfig:
     `options` holds the feed's keyword arguments, named exactly as the feed function
     names them (e.g. url/headers/last_event_id for notifications; owner/org/mine/search/
     base_url/token/per_page/sort/direction for repos; urls/interval/timeout for health).
-    `history` is how many entries a live panel keeps (a ring buffer).
+    `rows` is how many entries a live panel keeps in memory (a ring buffer); `history` whether
+    it keeps what it receives in the history store, `retention_days` and `max_items` how much.
+    (Before issue 15, `history = N` was the ring buffer's size: that key now takes true or false,
+    and a number is refused with a line that says to write `rows = N`.)
     """
 
     kind: str  # a name in feedview.kinds.KINDS
     title: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
-    history: int = DEFAULT_HISTORY
+    rows: int = DEFAULT_ROWS
+    history: bool = True
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    max_items: int = DEFAULT_MAX_ITEMS
 
 
 @dataclass
@@ -78,7 +86,7 @@ urls = ["https://api.example.com/health"]
 interval = 5
 """
 
-_PANEL_KEYS = ("kind", "title", "history")  # the rest are the feed's options
+_PANEL_KEYS = ("kind", "title", "rows", "history", "retention_days", "max_items")  # the rest: the feed's options
 # msgspec's type names, as the error line says them
 _TYPE_WORDS = {
     "int": "a whole number",
@@ -103,9 +111,23 @@ def panel_from_table(table: dict[str, Any], where: str = "panel") -> PanelConfig
     where = f"{where} ({name} {title!r})" if isinstance(title, str) else f"{where} ({name})"
     if title is not None and not isinstance(title, str):
         raise ConfigError(f"{where}: key 'title': expected a string, got {title!r}")
-    history = table.get("history", DEFAULT_HISTORY)
-    if isinstance(history, bool) or not isinstance(history, int) or history < 1:
-        raise ConfigError(f"{where}: key 'history': expected at least 1, got {history!r}")
+    rows = table.get("rows", DEFAULT_ROWS)
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ConfigError(f"{where}: key 'rows': expected a whole number of at least 1, got {rows!r}")
+    history = table.get("history", True)
+    if not isinstance(history, bool):
+        if isinstance(history, int):
+            raise ConfigError(
+                f"{where}: key 'history': now true or false (keep this panel's history on disk); "
+                f"the number of rows a panel keeps is 'rows': write rows = {history}"
+            )
+        raise ConfigError(f"{where}: key 'history': expected true or false, got {history!r}")
+    retention_days = table.get("retention_days", DEFAULT_RETENTION_DAYS)
+    if isinstance(retention_days, bool) or not isinstance(retention_days, (int, float)) or not retention_days > 0:
+        raise ConfigError(f"{where}: key 'retention_days': expected a positive number of days, got {retention_days!r}")
+    max_items = table.get("max_items", DEFAULT_MAX_ITEMS)
+    if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1:
+        raise ConfigError(f"{where}: key 'max_items': expected a whole number of at least 1, got {max_items!r}")
     options = {k: v for k, v in table.items() if k not in _PANEL_KEYS}
     try:
         msgspec.convert(options, kind.options, strict=True)
@@ -116,7 +138,15 @@ def panel_from_table(table: dict[str, Any], where: str = "panel") -> PanelConfig
     problem = kind.check(options)
     if problem:
         raise ConfigError(f"{where}: {problem}")
-    return PanelConfig(kind=name, title=title, options=options, history=history)
+    return PanelConfig(
+        kind=name,
+        title=title,
+        options=options,
+        rows=rows,
+        history=history,
+        retention_days=float(retention_days),
+        max_items=max_items,
+    )
 
 
 def _explain(error: msgspec.ValidationError, options: dict[str, Any], schema: type) -> str:

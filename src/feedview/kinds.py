@@ -163,6 +163,8 @@ class PanelKind:
     from_form: Callable[[str], dict[str, Any]]  # that field's text -> the panel's keys
     check: Callable[[Mapping[str, Any]], str | None] = lambda options: None  # problems the schema cannot say
     can_pause: bool = False
+    # the options that say which feed a panel is: its identity in the history store (never a token)
+    identity_keys: tuple[str, ...] = ()
 
     def panel_class(self) -> type:
         from importlib import import_module
@@ -221,6 +223,7 @@ register(
         form_placeholder="https://ntfy.sh/mytopic/sse",
         from_form=lambda target: {"url": target},
         can_pause=True,
+        identity_keys=("url",),
     )
 )
 
@@ -285,6 +288,7 @@ register(
         form_placeholder="textualize   (or org:NAME, search:QUERY, mine)",
         from_form=_repos_from_form,
         check=_repos_check,
+        identity_keys=("base_url", "owner", "org", "mine", "search", "per_page"),
     )
 )
 
@@ -332,6 +336,7 @@ register(
         form_placeholder="https://api.example.com/health https://example.com/",
         from_form=lambda target: {"urls": target.split()},
         check=_health_check,
+        identity_keys=("urls", "checks"),
     )
 )
 
@@ -367,6 +372,7 @@ register(
         form_label="GitHub notifications (optional OWNER/REPO, participating, all)",
         form_placeholder="octo-org/app participating   (all optional; empty: all your unread threads)",
         from_form=_github_notifications_from_form,
+        identity_keys=("base_url", "all", "participating", "repo"),
     )
 )
 

@@ -19,7 +19,7 @@ url = "https://ntfy.sh/mytopic/sse"
 headers = { Authorization = "Bearer tk_abc" }
 last_event_id = "42"
 idle_timeout = 30
-history = 5000
+rows = 5000
 reconnect_s = 1.5
 backoff_max_s = 30
 
@@ -63,7 +63,7 @@ def test_full_config_maps_every_key_to_the_feed_options(tmp_path: Path):
     config = load_config(path)
     assert config.theme == "nord" and config.layout == "grid" and config.path == path
     notes, repos, search, health = config.panels
-    assert notes.kind == "notifications" and notes.title == "Deploys" and notes.history == 5000
+    assert notes.kind == "notifications" and notes.title == "Deploys" and notes.rows == 5000 and notes.history is True
     assert notes.options == {
         "url": "https://ntfy.sh/mytopic/sse",
         "headers": {"Authorization": "Bearer tk_abc"},
@@ -112,7 +112,24 @@ def test_no_default_config_means_none_but_a_missing_explicit_file_is_an_error(tm
         ),
         ('kind = "repos"\nowner = "me"\nbase_url = "http://300.1.1.1/api"', r"key 'base_url': .*not an IPv4 address"),
         ('kind = "health"\n[[panel.check]]\nurl = "http://a b/"', r"check 1: key 'url': .*space"),
-        ('kind = "notifications"\nurl = "https://x/sse"\nhistory = 0', r"key 'history': expected at least 1"),
+        (
+            'kind = "notifications"\nurl = "https://x/sse"\nrows = 0',
+            r"key 'rows': expected a whole number of at least 1",
+        ),
+        (
+            'kind = "notifications"\nurl = "https://x/sse"\nhistory = 5000',
+            r"key 'history': now true or false .* write rows = 5000",
+        ),
+        ('kind = "notifications"\nurl = "https://x/sse"\nhistory = "yes"', r"key 'history': expected true or false"),
+        (
+            'kind = "notifications"\nurl = "https://x/sse"\nretention_days = 0',
+            r"key 'retention_days': expected a positive",
+        ),
+        (
+            'kind = "notifications"\nurl = "https://x/sse"\nretention_days = nan',
+            r"key 'retention_days': expected a positive",
+        ),
+        ('kind = "notifications"\nurl = "https://x/sse"\nmax_items = 0', r"key 'max_items': expected a whole number"),
         (
             'kind = "notifications"\nurl = "https://x/sse"\nidle_timeout = "soon"',
             r"key 'idle_timeout': expected a positive number of seconds, got 'soon'",
@@ -173,3 +190,16 @@ def test_unreadable_bytes_are_a_clear_error(tmp_path: Path):
     path.write_bytes(b"\xff\xfe[[panel]]")
     with pytest.raises(ConfigError, match="cannot read it"):
         load_config(path)
+
+
+def test_the_history_keys_opt_out_and_bound_a_panel(tmp_path: Path):
+    path = tmp_path / "c.toml"
+    text = (
+        '[[panel]]\nkind = "notifications"\nurl = "https://x/sse"\nhistory = false\n'
+        '[[panel]]\nkind = "health"\nurls = ["https://x/"]\nretention_days = 30\nmax_items = 5000\n'
+    )
+    config = parse_config(text, path)
+    off, kept = config.panels
+    assert off.history is False and "history" not in off.options
+    assert kept.history is True and kept.retention_days == 30.0 and kept.max_items == 5000
+    assert "retention_days" not in kept.options and "max_items" not in kept.options

@@ -11,7 +11,7 @@ import pytest
 from feedview.kinds import KINDS, HealthCheckOptions, PanelKind, kind_of, register
 
 # Keywords a feed takes from its caller, never from a config file.
-NOT_CONFIG = {"client", "cache", "interpret"}
+NOT_CONFIG = {"client", "cache", "interpret", "cursor"}  # objects a caller hands over, not config keys
 
 
 def schema_keys(struct: type) -> set[str]:

@@ -124,6 +124,16 @@ def html_url(subject: Mapping[str, Any], repository: Mapping[str, Any]) -> str |
     return repo_html
 
 
+@dataclass
+class PollCursor:
+    """Where polling resumes (a restart's If-Modified-Since, and the threads not to yield again):
+    given to `notification_threads(cursor=...)`, which starts from it and keeps it current.
+    `last_modified` moves only once a poll's threads have all been yielded."""
+
+    last_modified: str | None = None
+    seen: dict[str, str] = field(default_factory=dict)  # thread id -> the updated_at last yielded
+
+
 def _endpoint(repo: str | None) -> str:
     if repo is None:
         return "/notifications"
@@ -159,9 +169,13 @@ async def notification_threads(
     repo: str | None = None,
     per_page: int = MAX_PER_PAGE,
     client: httpx.AsyncClient | None = None,
+    cursor: PollCursor | None = None,
     **tuning: Any,
 ) -> AsyncGenerator[NotificationThread | FeedState]:
     """Threads as they arrive or change, forever (until closed), with FeedState("idle") between polls.
+
+    `cursor`: resume from a Last-Modified and the threads already seen (a restart, from the
+    history store); the feed updates it as it polls.
 
     `all`: read threads too (GitHub's default is unread only); `participating`: only threads you take
     part in; `repo`: "OWNER/REPO". Between polls the feed is "idle" (up to date, the next check at
@@ -170,7 +184,7 @@ async def notification_threads(
     `tuning`: the fields of github_client.GitHubTuning; its min_poll_interval_s is the shortest pause
     between polls, whatever X-Poll-Interval says.
     """
-    polls = _poll(base_url, token, all, participating, repo, per_page, client, tuning)
+    polls = _poll(base_url, token, all, participating, repo, per_page, client, cursor or PollCursor(), tuning)
     async with aclosing(errors_in_band(polls, secrets=[token], explain=_explain)) as items:
         async for item in items:
             yield item
@@ -184,6 +198,7 @@ async def _poll(
     repo: str | None,
     per_page: int,
     client: httpx.AsyncClient | None,
+    cursor: PollCursor,
     tuning: dict[str, Any],
 ) -> AsyncGenerator[NotificationThread | FeedState]:
     path = _endpoint(repo)
@@ -193,8 +208,8 @@ async def _poll(
         raise GitHubError(f"per_page must be from 1 to {MAX_PER_PAGE} for notifications, got {per_page}")
     params = {"all": "true" if all else None, "participating": "true" if participating else None, "per_page": per_page}
     github = GitHubClient(base_url, token, client, GitHubTuning(**tuning))
-    seen: dict[str, str] = {}  # thread id -> the updated_at last yielded
-    last_modified: str | None = None
+    seen = cursor.seen  # thread id -> the updated_at last yielded
+    last_modified = cursor.last_modified
     try:
         while True:
             first = github.url(path, params)
@@ -213,6 +228,7 @@ async def _poll(
                 async with aclosing(_threads_of(github, response, seen)) as fresh:
                     async for thread in fresh:
                         yield thread
+                cursor.last_modified = last_modified
             resume_at = time.time() + interval
             yield FeedState(
                 "idle",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from textual.widgets import Button, Tabs
 
     from ..config import DashboardConfig, PanelConfig
+    from ..store.history import HistoryStore, PanelStore
     from .notifications import NotificationView
     from .panel import FeedPanel
     from .tabs import PanelTabs
@@ -74,6 +76,7 @@ class FeedviewApp(App[int]):
         panels_after_first_frame: bool = False,
         clock: Callable[[], float] = time.time,
         feeds: Callable[..., AsyncIterator[Any]] | None = None,
+        history: Path | Callable[[], Path | None] | None = None,
     ) -> None:
         super().__init__()
         self.initial_panels = list(panels)
@@ -90,6 +93,11 @@ class FeedviewApp(App[int]):
         self._panel_count = 0
         self._tab_bar_lock = asyncio.Lock()
         self._last_bell: dict[str, float] = {}  # panel id -> when its urgent news last rang the bell
+        # the history store's file (or what finds it, called in a thread); None: nothing is kept
+        self.history_path = history
+        self.history: HistoryStore | None = None  # opened by the first panel that keeps history
+        self._history_opened = False
+        self._history_lock = asyncio.Lock()
 
     def open_feed(self, config: PanelConfig, *, batches: bool = False, **overrides: Any) -> AsyncIterator[Any]:
         """A fresh feed for this panel config; `overrides` replace options (e.g. sort); `batches`:
@@ -98,6 +106,58 @@ class FeedviewApp(App[int]):
         if self._feeds is not None:
             return self._feeds(config, batches=batches, **overrides)
         return kind_of(config.kind).open_feed({**config.options, **overrides}, batches)
+
+    async def panel_store(self, config: PanelConfig) -> PanelStore | None:
+        """The history store's part for this panel, or None (history off, globally or for the
+        panel, or the store unusable). The store opens with the first panel that asks, in a
+        thread: after the first frame, never before it."""
+        if self.history_path is None or not config.history:
+            return None
+        async with self._history_lock:
+            if not self._history_opened:
+                self._history_opened = True
+                where = self.history_path
+                path = await asyncio.to_thread(where) if callable(where) else where
+                if path is not None:
+                    await self._open_history(path)
+        store = self.history
+        if store is None or store.broken:
+            return None
+        from ..store.history import Retention
+        from ..store.items import identity
+        from ..text import clean_line
+
+        kind = kind_of(config.kind)
+        name = clean_line(config.title or kind.default_title(config.options))
+        key = identity(config.kind, config.options, kind.identity_keys)
+        retention = Retention(config.retention_days, config.max_items)
+        return await asyncio.to_thread(store.panel, key, config.kind, name, retention)
+
+    async def _open_history(self, path: Path) -> None:
+        from ..store.history import HistoryStore
+
+        store, note = await asyncio.to_thread(HistoryStore.open, path)
+        if note:
+            self.notify(note, severity="warning", markup=False, timeout=15)
+        if store is None:
+            return
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+
+        def broken(why: str) -> None:  # (in the writer's thread)
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody to tell
+                loop.call_soon_threadsafe(
+                    lambda: self.notify(why, severity="warning", markup=False, timeout=15), context=context
+                )
+
+        store.on_broken(broken)
+        self.history = store
+
+    async def on_unmount(self) -> None:
+        """Every feed has stopped: what the writer still holds is committed, then the file closed."""
+        store, self.history = self.history, None
+        if store is not None:
+            await asyncio.to_thread(store.close)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -481,20 +541,26 @@ def run_app(app: FeedviewApp) -> int:
 
 
 def run_panels(panels: list[PanelConfig], *, theme: str | None = None, layout: str = "tabs") -> int:
-    """Open the app on these panels; the exit status when it closes."""
+    """Open the app on these panels, keeping their history in the store (feedview.store.store_path:
+    none with --no-history); the exit status when it closes."""
     unknown = sorted({p.kind for p in panels} - set(KINDS))
     if unknown:
         import sys
 
         print(f"feedview: error: no dashboard panel for {', '.join(unknown)} yet", file=sys.stderr)
         return 1
-    return run_app(FeedviewApp(panels, theme=theme, layout=layout, panels_after_first_frame=True))
+    from ..store.paths import store_path
+
+    app = FeedviewApp(panels, theme=theme, layout=layout, panels_after_first_frame=True, history=store_path)
+    return run_app(app)
 
 
 def run_dashboard(config: DashboardConfig | None, config_path: Path) -> int:
     """The config's dashboard, or the welcome page when there is no config."""
     if config is None:
-        return run_app(FeedviewApp(welcome_path=config_path))
+        from ..store.paths import store_path
+
+        return run_app(FeedviewApp(welcome_path=config_path, history=store_path))
     return run_panels(config.panels, theme=config.theme, layout=config.layout)
 
 

@@ -9,6 +9,7 @@ rolling the row back if GitHub refuses.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
@@ -120,13 +121,16 @@ class ThreadList(LineList, can_focus=True):
 
     def __init__(self, config: PanelConfig) -> None:
         super().__init__(config)
-        self.history = config.history
+        self.history = config.rows
         self.threads: dict[str, Any] = {}  # thread id -> the NotificationThread shown
         self.order: list[str] = []  # thread ids, newest first
         self.cursor_id: str | None = None  # None: the newest
         self.checked = False  # a first listing has arrived
         self._arrived: list[Any] = []  # threads since the last flush
         self._repo_width = 0
+        self.store: Any = None  # this panel's part of the history store (feedview.store.history.PanelStore)
+        self._cursor: Any = None  # feeds.github_notifications.PollCursor: where polling resumes
+        self._unsaved: list[Any] = []  # threads yielded by the poll under way, stored at its end
 
     @property
     def mark_group(self) -> str:
@@ -139,17 +143,67 @@ class ThreadList(LineList, can_focus=True):
 
     # -- the feed --------------------------------------------------------------------------
 
+    async def resume(self) -> dict[str, Any]:
+        """The threads the store kept, shown at once (with their read marks), and the poll resumed
+        from the stored Last-Modified: a restart asks If-Modified-Since and costs a 304."""
+        if self._cursor is None:
+            from ..feeds.github_notifications import PollCursor
+
+            self._cursor = PollCursor()
+            self.store = await self.panel_store()
+            if self.store is not None:
+                await self._show_stored()
+        return {"cursor": self._cursor}
+
+    async def _show_stored(self) -> None:
+        import msgspec
+
+        from ..feeds.github_notifications import NotificationThread
+
+        store = self.store
+
+        def load() -> tuple[list[Any], dict[str, str]]:
+            threads = []
+            for _, _, unread, payload in store.threads():
+                try:
+                    raw = msgspec.json.decode(payload)
+                except msgspec.DecodeError:
+                    continue
+                if isinstance(raw, dict):
+                    threads.append(dataclasses.replace(NotificationThread.from_json(raw), unread=unread))
+            return threads, store.cursors()
+
+        threads, cursors = await asyncio.to_thread(load)
+        self._cursor.last_modified = cursors.get("last_modified") or None
+        for thread in threads:
+            self._cursor.seen[thread.id] = thread.updated_at
+            self.threads[thread.id] = thread
+        if threads:
+            self.checked = True
+            self.request_flush()
+
     async def consume(self, feed: AsyncIterator[Any]) -> None:
         async for item in feed:
             if isinstance(item, FeedState):
                 if item.phase == "idle" and not self.checked:
                     self.checked = True  # the first listing is complete, even if it was empty
                     self.request_flush()
+                if item.phase == "idle":
+                    self._save_poll()
                 self.show_state(item)
             else:
                 self._arrived.append(item)
+                self._unsaved.append(item)
                 self.request_flush()
             await self.share_loop()
+
+    def _save_poll(self) -> None:
+        """A poll is complete: its threads and then its Last-Modified go to the store, in one commit
+        (a Last-Modified stored without its threads would hide them behind a 304)."""
+        unsaved, self._unsaved = self._unsaved, []
+        if self.store is None or self._cursor is None:
+            return
+        self.store.put_threads([_stored(t) for t in unsaved], {"last_modified": self._cursor.last_modified or ""})
 
     def show_state(self, state: FeedState) -> None:
         super().show_state(state)
@@ -332,6 +386,8 @@ class ThreadList(LineList, can_focus=True):
             self.threads[thread.id] = thread
             self.refresh()
             self._show_counts()
+            if self.store is not None:  # a read mark (or its rollback) outlives the session
+                self.store.put_threads([_stored(thread)])
 
     def _show_counts(self) -> None:
         """The status line counts threads; the border carries the unread count."""
@@ -379,3 +435,10 @@ class GitHubNotificationsPanel(FeedPanel):
 
     def make_view(self) -> ThreadList:
         return ThreadList(self.config)
+
+
+def _stored(thread: Any) -> tuple[str, str, bool, str]:
+    """A thread as the store keeps it: (id, updated_at, unread, its JSON as GitHub sent it)."""
+    import msgspec
+
+    return thread.id, thread.updated_at, thread.unread, msgspec.json.encode(dict(thread.raw)).decode()

@@ -7,6 +7,7 @@ puts a live word over a dead feed.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -51,6 +52,40 @@ class CheckRow:
     sample: Any
     order: tuple[int, str]  # the check's place in the feed's list
     latencies: deque[float | None] = field(default_factory=lambda: deque(maxlen=SPARK_WIDTH))
+
+
+@dataclass
+class PastSamples:
+    """A check's samples in the history store: its sparkline's start and its long uptime."""
+
+    latencies: list[float | None]  # the newest SPARK_WIDTH, oldest first (None: a failure)
+    passed: int
+    total: int
+
+    def add(self, ok: bool) -> None:
+        self.passed += ok
+        self.total += 1
+
+    @property
+    def uptime_pct(self) -> float:
+        return 100.0 * self.passed / self.total if self.total else 0.0
+
+
+def verdict_of(sample: Any) -> str:
+    """What this one answer said (healthy, degraded, unhealthy): a stored sample's verdict."""
+    return getattr(sample, "verdict", None) or ("healthy" if sample.ok else "unhealthy")
+
+
+def past_samples(store: Any) -> dict[str, PastSamples]:
+    """Per check URL: its newest latencies and its pass count over everything kept (blocking)."""
+    past = {}
+    for url, passed, total in store.sample_counts():
+        latencies = [
+            latency if verdict in ("healthy", "degraded") else None
+            for _, _, latency, verdict, _ in store.samples(url, SPARK_WIDTH)
+        ]
+        past[url] = PastSamples(latencies, passed, total)
+    return past
 
 
 def sparkline(latencies: deque[float | None]) -> Text:
@@ -104,11 +139,24 @@ class HealthTable(PanelView, DataTable):
         super().__init__(config, cursor_type="row", zebra_stripes=True)
         self.checks: dict[Any, CheckRow] = {}
         self._dirty: set[Any] = set()
+        self.store: Any = None  # this panel's part of the history store (feedview.store.history.PanelStore)
+        self._resumed = False
+        self._past: dict[str, PastSamples] = {}  # check URL (without credentials) -> what the store kept
 
     def on_mount(self) -> None:  # PanelView.on_mount (the feed) runs too
         for label, key in COLUMNS:
             self.add_column(label, key=key)
         frames_of(self.app).every_second(self, self._tick)
+
+    async def resume(self) -> dict[str, Any]:
+        """What the store kept of each check: its sparkline starts full and its uptime covers every
+        stored sample (days, not the session)."""
+        if not self._resumed:
+            self._resumed = True
+            self.store = await self.panel_store()
+            if self.store is not None:
+                self._past = await asyncio.to_thread(past_samples, self.store)
+        return {}
 
     async def consume(self, feed: AsyncIterator[Any]) -> None:
         async for item in feed:
@@ -118,10 +166,19 @@ class HealthTable(PanelView, DataTable):
             check_id = getattr(item, "check_id", None)
             key = f"check-{check_id}" if check_id is not None else item.url
             row = self.checks.get(key)
+            url = redact_url(item.url)
+            past = self._past.get(url)
             if row is None:
                 row = self.checks[key] = CheckRow(item, (check_id if check_id is not None else 1 << 30, item.url))
+                if past is not None:
+                    row.latencies.extend(past.latencies)
             row.sample = item
             row.latencies.append(item.latency_ms if item.ok else None)
+            if past is not None:
+                past.add(item.ok)
+            if self.store is not None:  # (the writer commits all that a round brings in one transaction)
+                sample = (url, item.time, item.status_code, item.latency_ms, verdict_of(item), item.reason)
+                self.store.add_samples([sample])
             self._dirty.add(key)
             self.request_flush()
             await self.share_loop()
@@ -159,6 +216,9 @@ class HealthTable(PanelView, DataTable):
         icon, colour = DOTS[state_of(sample)]
         stats = sample.stats
         uptime = "" if stats is None or stats.uptime_pct is None else f"{stats.uptime_pct:.1f}%"
+        past = self._past.get(redact_url(sample.url))
+        if past is not None and past.total:
+            uptime = f"{past.uptime_pct:.1f}%"  # every stored sample, this session's included
         latency = "" if sample.latency_ms is None else f"{sample.latency_ms:,.0f} ms"
         status = str(sample.status_code) if sample.status_code is not None else (sample.error_kind or "")
         last_error = sample.reason or (stats.last_error if stats else None) or ""

@@ -9,12 +9,15 @@ ring buffer, so the cost per event stays flat on an endless stream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -34,6 +37,9 @@ from .safe import safe_text
 from .screens.detail import DetailScreen
 from .timefmt import age, stamp
 
+READ_STYLE = Style(dim=True)  # a notification marked read
+SEARCH_LIMIT = 500  # results a search shows (the newest)
+MAX_IN_FLIGHT = 50_000  # items waiting for the history store's commit before the stream waits too
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
 PRIORITY_ICONS = {5: "‼", 4: "!", 3: "•", 2: "↓", 1: "·"}
 PRIORITY_STYLES = {
@@ -64,6 +70,10 @@ class NotificationView(LineList, can_focus=True):
         Binding("enter", "open_detail", "Detail"),
         Binding("home", "cursor_newest", "Newest", show=False),
         Binding("end", "cursor_oldest", "Oldest", show=False),
+        # (out of the footer, which stays as it was: docs/history.md lists them)
+        Binding("slash", "search", "Search history", show=False),
+        Binding("r", "toggle_read", "Read/unread", show=False),
+        Binding("R", "mark_all_read", "Mark all read", show=False),
     ]
     COMPONENT_CLASSES = {
         "notifications--cursor",
@@ -94,7 +104,7 @@ class NotificationView(LineList, can_focus=True):
     def __init__(self, config: PanelConfig) -> None:
         super().__init__(config)
         # (item, when received), oldest first; item number n (1-based) sits at n - first_seq
-        self.entries: deque[tuple[Any, float]] = deque(maxlen=config.history)
+        self.entries: deque[tuple[Any, float]] = deque(maxlen=config.rows)
         self.received = 0  # items taken in since the panel opened: the newest item's number
         self.cursor_seq = 0  # the selected item's number (0: none: follow the newest)
         self.paused = False
@@ -108,6 +118,16 @@ class NotificationView(LineList, can_focus=True):
         self._newer_above = 0  # newer items above the rows in view, last reported
         self._detail_shown = ""  # the status line's detail, last posted
         self._detail_at = -1.0  # when it was last made (monotonic)
+        self.store: Any = None  # this panel's part of the history store (feedview.store.PanelStore)
+        self._restored = False  # the stored items are in `entries` (once, however often the feed restarts)
+        self._not_arrivals = 0  # items taken in that are not news (the stored ones, shown at start)
+        self._cursors: dict[str, str] = {}  # where the stream resumes: what the store last committed
+        self._had_history = False  # the store had items for this panel when it opened
+        self._opened_at = 0.0  # when this run began: an item sent before it came in while away
+        self.away = 0  # items sent while feedview was closed, caught up on start ("+37 while you were away")
+        self._in_flight = 0  # items handed to the store's writer and not yet committed
+        self._room: asyncio.Event | None = None  # set when the writer has caught up
+        self.read_keys: set[str] = set()  # ids of the notifications marked read (kept in the store)
 
     # -- the feed --------------------------------------------------------------------------
 
@@ -115,9 +135,42 @@ class NotificationView(LineList, can_focus=True):
         # a trickle gathers for a frame between reads: the screen shows it once a frame anyway
         return super().start_feed(batches=True, gather_s=FRAME_S, **overrides)
 
+    async def resume(self) -> dict[str, Any]:
+        """The stored items at once, then the stream from where the store left it: after the last
+        event id it kept (Last-Event-ID), else after its last ntfy message (since=)."""
+        if not self._restored:
+            self._restored = True
+            self._opened_at = self.clock()
+            self.store = await self.panel_store()
+            if self.store is not None:
+                await self._show_stored()
+        if self._cursors.get("last_event_id"):
+            return {"last_event_id": self._cursors["last_event_id"]}
+        if self._cursors.get("ntfy_id"):
+            return {"since": self._cursors["ntfy_id"]}
+        return {}
+
+    async def _show_stored(self) -> None:
+        from ..store.items import items_of
+
+        store, rows = self.store, self.config.rows
+
+        def load() -> tuple[list[tuple[Any, float]], dict[str, str], set[str]]:
+            kept = store.recent(rows)
+            return items_of(kept), store.cursors(), {row.key for row in kept if row.read and row.key}
+
+        stored, self._cursors, self.read_keys = await asyncio.to_thread(load)
+        self._had_history = bool(stored)
+        if stored:
+            self.entries.extend(stored)
+            self.received += len(stored)
+            self._not_arrivals += len(stored)
+            self.request_flush()
+
     async def consume(self, feed: AsyncIterator[Any]) -> None:
-        """Take items (or lists of them) from the feed; the work per item is an append."""
-        entries = self.entries
+        """Take items (or lists of them) from the feed; the work per item is an append. With a
+        history store, a batch is shown once the store has committed it (and only its items that
+        were not stored already): what was on screen is on disk, and shown once."""
         clock = self.clock
         async for chunk in feed:
             batch = chunk if type(chunk) is list else [chunk]
@@ -128,18 +181,68 @@ class NotificationView(LineList, can_focus=True):
                     self._last_feed_state = state
                     if not self.paused:
                         self.show_state(state)
+            elif self.store is not None and self.store.usable:
+                await self._store_batch(batch, clock())
             else:
-                now = clock()
-                entries.extend([(item, now) for item in batch])
-                self.received += len(batch)
-                urgent = [item for item in batch if getattr(item, "priority", 0) >= 4]
-                if urgent:
-                    self._urgent, self._urgent_count = urgent[-1], self._urgent_count + len(urgent)
-                self.request_flush()
+                self._take(batch, clock())
             if self.paused:
                 self._resume = asyncio.Event()
                 await self._resume.wait()
             await self.share_loop()
+
+    def _take(self, batch: list[Any], now: float) -> None:
+        self.entries.extend([(item, now) for item in batch])
+        self.received += len(batch)
+        urgent = [item for item in batch if getattr(item, "priority", 0) >= 4]
+        if urgent:
+            self._urgent, self._urgent_count = urgent[-1], self._urgent_count + len(urgent)
+        self.request_flush()
+
+    async def _store_batch(self, batch: list[Any], now: float) -> None:
+        """Hand the batch to the store's writer; it comes back to `_committed` on this loop."""
+        from ..store.items import new_items, resume_cursors
+
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # Textual's (the active app): timers started then need it
+
+        def done(fresh: list[bool] | bool | None) -> None:  # (in the writer's thread)
+            with contextlib.suppress(RuntimeError):  # the app has closed its loop: nothing to show
+                loop.call_soon_threadsafe(self._committed, batch, now, fresh, context=context)
+
+        self._in_flight += len(batch)
+        self.store.add(new_items(batch, now), done, resume_cursors(batch[-1]))
+        if self._in_flight > MAX_IN_FLIGHT:  # the disk is slower than the stream: wait for it
+            self._room = asyncio.Event()
+            await self._room.wait()
+
+    def _committed(self, batch: list[Any], now: float, fresh: list[bool] | bool | None) -> None:
+        """A batch is on disk: all of it new (fresh is True), or some of it (a list); or the store
+        gave up (None), and it is shown as it came."""
+        from ..store.items import resume_cursors
+
+        self._in_flight -= len(batch)
+        if self._room is not None and self._in_flight <= MAX_IN_FLIGHT // 2:
+            self._room.set()
+            self._room = None
+        if not self.is_attached:  # the app is closing: the batch is on disk, shown at the next start
+            return
+        if isinstance(fresh, list):
+            batch = [item for item, new in zip(batch, fresh, strict=True) if new]
+        if fresh is not None and batch:
+            self._cursors.update(resume_cursors(batch[-1]))
+        if batch:
+            self._count_away(batch)
+            self._take(batch, now)
+
+    def _count_away(self, batch: list[Any]) -> None:
+        """Items sent before this run began, after a stored history: caught up on while away."""
+        if not self._had_history:
+            return
+        opened = self._opened_at
+        away = sum(1 for item in batch if 0 < getattr(item, "time", 0) < opened)
+        if away:
+            self.away += away
+            self.show_badge(f"· +{self.away:,} while you were away")
 
     def toggle_pause(self) -> None:
         if self.feed_state.final and not self.paused:
@@ -172,7 +275,8 @@ class NotificationView(LineList, can_focus=True):
         self.refresh()
         self._show_newer_above()
         self.keep_times_current()
-        self.arrived(new)
+        self.arrived(new - min(new, self._not_arrivals))
+        self._not_arrivals -= min(new, self._not_arrivals)
         self._update_detail()
         if self._urgent_count:
             self.post_message(self.Urgent(self, self._urgent, self._urgent_count))
@@ -293,10 +397,14 @@ class NotificationView(LineList, can_focus=True):
         item, received = entry
         selected = row == cursor_row
         when = age(sent_time(item, received), now)
-        key = (self.received - row, width, when, selected, look)
+        read = bool(self.read_keys) and getattr(item, "id", None) in self.read_keys
+        key = (self.received - row, width, when, selected, look, read)
         strip = self._line_cache.get(key)
         if strip is None:
-            strip = self._line_cache[key] = self._render_entry(item, when, width, selected)
+            strip = self._render_entry(item, when, width, selected)
+            if read:
+                strip = strip.apply_style(READ_STYLE)
+            self._line_cache[key] = strip
         return strip  # no offsets: clicks are mapped by row in on_click
 
     def _render_entry(self, item: Any, when: str, width: int, selected: bool) -> Strip:
@@ -347,8 +455,78 @@ class NotificationView(LineList, can_focus=True):
         entry = self.entry_at(self.cursor_row)
         if entry is None:
             return
-        item, received = entry
+        self.open_item(*entry)
+
+    def open_item(self, item: Any, received: float) -> None:
         self.app.push_screen(notification_detail(item, sent_time(item, received), self.clock()))
+
+    # -- read marks and search ---------------------------------------------------------------
+
+    def action_toggle_read(self) -> None:
+        """Mark the selected notification read (or unread again); the store keeps the mark."""
+        key = getattr(self.selected(), "id", None)
+        if not key:
+            self.app.bell()  # a plain event has no id to keep a mark by
+            return
+        read = key not in self.read_keys
+        if read:
+            self.read_keys.add(key)
+        else:
+            self.read_keys.discard(key)
+        if self.store is not None:
+            self.store.mark_read([key], read)
+        self.refresh()
+
+    def action_mark_all_read(self) -> None:
+        self.read_keys.update(key for item, _ in self.entries if (key := getattr(item, "id", None)))
+        if self.store is not None:
+            self.store.mark_all_read()
+        self.refresh()
+
+    def action_search(self) -> None:
+        from .screens.search import SearchScreen
+
+        stored = self.store is not None and self.store.usable
+        title = clean_line(self.config.title or "notifications")
+        where = "the stored history" if stored else "the loaded rows"
+        self.app.push_screen(SearchScreen(title, self.search, self.search_row, self.open_item, where=where))
+
+    async def search(self, text: str) -> list[tuple[Any, float]]:
+        """Items holding every word of `text`, newest first: from the store (all it kept), else
+        from the rows in memory."""
+        if self.store is not None and self.store.usable:
+            from ..store.items import items_of
+
+            store = self.store
+            return await asyncio.to_thread(lambda: items_of(store.search(text, limit=SEARCH_LIMIT)))
+        words = [word.casefold() for word in text.split()]
+        found = []
+        for item, received in reversed(self.entries):
+            haystack = " ".join(searchable(item)).casefold()
+            if all(word in haystack for word in words):
+                found.append((item, received))
+                if len(found) >= SEARCH_LIMIT:
+                    break
+        return found
+
+    def search_row(self, item: Any, received: float) -> Text:
+        """One search result: priority, age, title, message and tags, as plain text."""
+        priority = priority_of(item)
+        row = Text(f"{PRIORITY_ICONS[priority]} {age(sent_time(item, received), self.clock()):>4} ")
+        title, message, *tags = searchable(item)
+        if title:
+            row.append(clean_line(title) + "  ", style="bold")
+        row.append(clean_line(message))
+        if tags:
+            row.append("  " + " ".join("#" + clean_line(t) for t in tags), style="dim")
+        return row
+
+
+def searchable(item: Any) -> list[str]:
+    """[title, message, *tags] of a notification; ["", type + data] of a plain event."""
+    if hasattr(item, "message"):
+        return [item.title, item.message, *item.tags]
+    return ["", f"{item.type} {item.data}"]
 
 
 def notification_detail(item: Any, sent: float, now: float) -> DetailScreen:

@@ -178,22 +178,26 @@ class PanelView(_WidgetMixin):
     # -- the feed -------------------------------------------------------------------------------
 
     def start_feed(self, **overrides: Any) -> Worker[None]:
-        """(Re)start the feed; exclusive within this view's own group only."""
+        """(Re)start the feed; exclusive within this view's own group only. The feed resumes
+        where the history store says (`resume()`); the caller's overrides come first."""
         return self.run_worker(
-            self._run_feed(lambda: self.app.open_feed(self.config, **overrides)),  # type: ignore[attr-defined]
+            self._run_feed(
+                lambda resume: self.app.open_feed(self.config, **{**resume, **overrides})  # type: ignore[attr-defined]
+            ),
             name=self.feed_group,
             group=self.feed_group,
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _run_feed(self, make_feed: Callable[[], AsyncGenerator[Any, None]]) -> None:
+    async def _run_feed(self, make_feed: Callable[[dict[str, Any]], AsyncGenerator[Any, None]]) -> None:
         task = asyncio.current_task()
         if task is not None:
             task.set_name(self.feed_group)  # so a leftover would be easy to spot
         self.show_state(FeedState("connecting"))
         try:
-            async with contextlib.aclosing(make_feed()) as feed:
+            resume = await self.resume()
+            async with contextlib.aclosing(make_feed(resume)) as feed:
                 await self.consume(feed)
         except asyncio.CancelledError:
             raise
@@ -205,6 +209,17 @@ class PanelView(_WidgetMixin):
 
     async def consume(self, feed: AsyncIterator[Any]) -> None:
         raise NotImplementedError
+
+    async def resume(self) -> dict[str, Any]:
+        """Before the feed opens: show what the history store kept, and return the feed's options
+        that resume it from there (a Last-Event-ID, a since=, a Last-Modified). Views that keep
+        history override it; by default there is nothing to resume."""
+        return {}
+
+    async def panel_store(self) -> Any:
+        """This panel's part of the history store, or None (history off or unusable)."""
+        opener = getattr(self.app, "panel_store", None)
+        return await opener(self.config) if opener is not None else None
 
     async def share_loop(self) -> None:
         """Let keys and repaints run when a fast feed has not waited for a while."""

@@ -46,11 +46,9 @@ def note(
     return Notification(raw["id"], "ops", SseEvent("message", json.dumps(raw), raw["id"]), raw)
 
 
-def app_with(script: Script, *, history: int = 1000, clock=lambda: NOW, panels: int = 1) -> RecordingApp:
+def app_with(script: Script, *, rows: int = 1000, clock=lambda: NOW, panels: int = 1) -> RecordingApp:
     configs = [
-        PanelConfig(
-            "notifications", f"Deploys {n}" if n else "Deploys", {"url": "http://127.0.0.1:9/sse"}, history=history
-        )
+        PanelConfig("notifications", f"Deploys {n}" if n else "Deploys", {"url": "http://127.0.0.1:9/sse"}, rows=rows)
         for n in range(panels)
     ]
     return RecordingApp(configs, feeds=script, clock=clock)
@@ -162,7 +160,7 @@ async def test_space_pauses_pulling_and_resume_loses_nothing():
 
 async def test_ring_buffer_keeps_the_newest_and_renders_only_what_it_keeps():
     script = Script()
-    app = app_with(script, history=50)
+    app = app_with(script, rows=50)
     async with app.run_test(size=(100, 20)):
         view = app.query_one(NotificationView)
         script.put(*(note(i) for i in range(1, 1001)))

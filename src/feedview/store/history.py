@@ -1,0 +1,546 @@
+"""The history store: one SQLite file, read from the caller's thread, written by one thread.
+
+All writes go through `Writer`, a thread of its own that takes every job queued since its
+last commit and commits them in one transaction (at 10,000 events a second that is a few
+transactions a second, each of thousands of rows, never on the event loop). A job's
+`done` callback runs after its commit: a view shows what was committed, so "shown"
+implies "stored" and a process killed at any moment loses nothing it showed.
+
+A write that fails for good (the disk is full, the file went read-only or was damaged)
+turns the store off for the rest of the run: `broken` says why, in one line, and every
+later job's `done` gets `None` at once, so the views go on in memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import msgspec
+
+from .db import BUSY_TIMEOUT_MS, StoreUnusable, is_busy, is_damage, open_file
+from .schema import INDEX_RANGE, ITEM_WORDS
+
+DEFAULT_RETENTION_DAYS = 365.0
+DEFAULT_MAX_ITEMS = 200_000  # per panel: a topic of 550 messages a day, for a year; ~100 MB (docs/history.md)
+PRUNE_EVERY = 5_000  # items written to a panel between two retention passes
+INDEX_CHUNK = 5_000  # items indexed for search in one transaction while the writer is idle
+INDEX_LAG_MAX = 100_000  # more items than this waiting for the index: a write indexes them at once
+BUSY_TRIES = 5  # a write still locked after this many busy timeouts gives up (another process hogs the file)
+_DAY_S = 86400.0
+
+_encode = msgspec.json.Encoder().encode
+Done = Callable[[Any], None]  # a job's result after its commit, or None when the store gave up
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How much a panel keeps: items newer than `days`, at most `max_items` of them."""
+
+    days: float = DEFAULT_RETENTION_DAYS
+    max_items: int = DEFAULT_MAX_ITEMS
+
+
+class NewItem(NamedTuple):
+    """An item as a view hands it to the store: a tuple, bound to the INSERT as it is (a firehose
+    makes thousands a second, and the writer adds no Python work per row)."""
+
+    key: str | None  # unique within the panel (an ntfy message id); None: never deduplicated
+    received: float
+    sent: int | None
+    priority: int
+    event: str | None  # the SSE event type (None, or "message": the default)
+    event_id: str | None  # the SSE id (Last-Event-ID); None or "": none
+    payload: str  # the data as received
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    id: int
+    panel: int
+    key: str | None
+    received: float
+    sent: int | None
+    priority: int
+    event: str
+    event_id: str
+    payload: str
+    read: bool
+
+
+ITEM_COLUMNS = (
+    "id, panel, key, received, sent, priority, coalesce(event, 'message'), coalesce(event_id, ''), payload, read"
+)
+
+
+def item_from_row(row: Sequence[Any]) -> StoredItem:
+    item_id, panel, key, received, sent, priority, event, event_id, payload, read = row
+    return StoredItem(item_id, panel, key, received, sent, priority, event, event_id, payload, bool(read))
+
+
+class Writer:
+    """The one thread that writes: jobs in, one transaction per round, `done` after the commit."""
+
+    def __init__(self, conn: sqlite3.Connection, on_broken: Callable[[str], None]) -> None:
+        self._conn = conn
+        self._on_broken = on_broken
+        self._jobs: list[tuple[Callable[[sqlite3.Connection], Any], Done | None]] = []
+        self._cond = threading.Condition()
+        self._closing = False
+        self.broken: str | None = None
+        self.pending_rows = 0  # rows queued and not yet committed (views slow down above a bound)
+        self._unindexed = True  # items may be waiting for the search index (checked when idle)
+        self._thread = threading.Thread(target=self._run, name="feedview-history", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Callable[[sqlite3.Connection], Any], done: Done | None = None, rows: int = 1) -> None:
+        with self._cond:
+            if self.broken is None and not self._closing:
+                self._jobs.append((job, done))
+                self.pending_rows += rows
+                self._cond.notify()
+                return
+        if done is not None:
+            done(None)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every job queued so far is committed (tests, shutdown)."""
+        flushed = threading.Event()
+        self.submit(lambda conn: None, lambda _: flushed.set(), rows=0)
+        return flushed.wait(timeout)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        """Jobs first, a round at a time; the search index catches up when there are none."""
+        while True:
+            with self._cond:
+                while not self._jobs and not self._closing and not self._unindexed:
+                    self._cond.wait()
+                if self._closing and not self._jobs:
+                    return  # (what the index has not reached yet, it reaches at the next start)
+                jobs, self._jobs = self._jobs, []
+            if not jobs:
+                self._index_some()
+                continue
+            results = self._commit(jobs)
+            with self._cond:
+                self.pending_rows = 0 if not self._jobs else self.pending_rows
+                self._unindexed = self.broken is None
+            for (_, done), result in zip(jobs, results, strict=True):
+                if done is not None:
+                    done(result)
+
+    def _index_some(self) -> None:
+        """Index up to INDEX_CHUNK items in a transaction of their own; a busy file waits a little."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                more = index_items(self._conn, INDEX_CHUNK) == INDEX_CHUNK
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            if not is_busy(exc):
+                self._break(exc)
+                return
+            with self._cond:
+                self._cond.wait(0.1)  # another process writes: try again soon (or as jobs come)
+            return
+        except Exception as exc:  # noqa: BLE001  (as in _commit: the thread goes on)
+            self._break(exc)
+            return
+        with self._cond:
+            self._unindexed = more
+
+    def _commit(self, jobs: list[tuple[Callable[[sqlite3.Connection], Any], Done | None]]) -> list[Any]:
+        """Every job in one transaction; a busy file is retried, anything else breaks the store."""
+        for attempt in range(BUSY_TRIES):
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    results = [job(self._conn) for job, _ in jobs]
+                    self._conn.execute("COMMIT")
+                    return results
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                if is_busy(exc) and attempt < BUSY_TRIES - 1:
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                self._break(exc)
+                return [None] * len(jobs)
+            except Exception as exc:  # a bug in a job: the store stops, the thread (and the app) go on  # noqa: BLE001
+                self._break(exc)
+                return [None] * len(jobs)
+        return [None] * len(jobs)  # (not reached: the last try breaks the store)
+
+    def _break(self, exc: Exception) -> None:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if isinstance(exc, sqlite3.Error) and is_damage(exc):
+            why = f"the file is damaged ({reason}); it will be moved aside at the next start"
+        elif "full" in reason:
+            why = "the disk is full"
+        elif "readonly" in reason or "read-only" in reason:
+            why = "the file became read-only"
+        else:
+            why = reason
+        with self._cond:
+            self.broken = f"history: stopped writing: {why}; this run goes on in memory"
+            dropped, self._jobs = self._jobs, []
+        for _, done in dropped:
+            if done is not None:
+                done(None)
+        self._on_broken(self.broken)
+
+
+class HistoryStore:
+    """The store of one file: `panel(...)` for a panel's view of it, `query(...)` for the command."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, reader: sqlite3.Connection) -> None:
+        self.path = path
+        self._reader = reader
+        self._read_lock = threading.Lock()
+        self._listeners: list[Callable[[str], None]] = []
+        self.writer = Writer(conn, self._broken)
+
+    @classmethod
+    def open(cls, path: Path) -> tuple[HistoryStore | None, str | None]:
+        """The store at `path` and a line to show (a damaged file moved aside), or None and why not."""
+        from .db import connect
+
+        try:
+            conn, note = open_file(path)
+        except StoreUnusable as exc:
+            return None, str(exc)
+        try:
+            reader = connect(path)
+        except sqlite3.Error as exc:
+            conn.close()
+            return None, f"history: cannot read {path} ({exc}): history is off for this run"
+        return cls(path, conn, reader), note
+
+    def on_broken(self, listener: Callable[[str], None]) -> None:
+        self._listeners.append(listener)
+
+    def _broken(self, why: str) -> None:
+        for listener in list(self._listeners):
+            listener(why)
+
+    @property
+    def broken(self) -> str | None:
+        return self.writer.broken
+
+    def read(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
+        """Rows of one query (any thread; one at a time). A damaged file reads as nothing."""
+        with self._read_lock:
+            try:
+                return self._reader.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc) or is_busy(exc):
+                    return []
+                raise
+
+    def panel(self, identity: str, kind: str, name: str, retention: Retention | None = None) -> PanelStore:
+        """A panel's part of the store (created on first use); blocking: call it off the event loop."""
+        done = threading.Event()
+        found: list[int] = []
+
+        def upsert(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO panels(identity, kind, name) VALUES (?, ?, ?) "
+                "ON CONFLICT(identity) DO UPDATE SET name = excluded.name",
+                (identity, kind, name),
+            )
+            found.append(conn.execute("SELECT id FROM panels WHERE identity = ?", (identity,)).fetchone()[0])
+
+        self.writer.submit(upsert, lambda _: done.set())
+        done.wait(BUSY_TIMEOUT_MS / 1000 * BUSY_TRIES + 5)
+        return PanelStore(self, found[0] if found else None, retention or Retention())
+
+    def close(self) -> None:
+        self.writer.close()
+        with self._read_lock:
+            self._reader.close()
+        self.writer._conn.close()
+
+
+class PanelStore:
+    """One panel's items, cursors, threads, pages and samples. Reads block (call them in a thread);
+    writes are queued, and their `done` runs in the writer's thread after the commit."""
+
+    def __init__(self, store: HistoryStore, panel: int | None, retention: Retention) -> None:
+        self.store = store
+        self.id = panel  # None: the store broke before the panel had its row
+        self.retention = retention
+        self._written = 0
+
+    @property
+    def usable(self) -> bool:
+        return self.id is not None and self.store.broken is None
+
+    # -- items ----------------------------------------------------------------------------
+
+    def recent(self, limit: int) -> list[StoredItem]:
+        """The newest `limit` items, oldest first."""
+        rows = self.store.read(
+            f"SELECT {ITEM_COLUMNS} FROM items WHERE panel = ? ORDER BY id DESC LIMIT ?", (self.id, limit)
+        )
+        return [item_from_row(row) for row in reversed(rows)]
+
+    def add(self, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None = None) -> None:
+        """Store the items not stored yet (by key) and the cursors, in one commit; `done` gets True
+        when every item was new, else a list of booleans (True for each new one), or None when
+        the store gave up."""
+        panel = self.id
+        self._written += len(items)
+        prune = self._written >= PRUNE_EVERY
+        if prune:
+            self._written = 0
+        # One statement for the whole batch, its rows as one JSON array read by json_each: the
+        # rows go in without the GIL taken back once a row (executemany steps once a row, and
+        # a busy event loop holds the GIL in between: 20 % fewer rows a second). INSERT OR IGNORE:
+        # the unique (panel, key) index drops repeats; the panel id is our own integer.
+        insert = (
+            "INSERT OR IGNORE INTO items(panel, key, received, sent, priority, event, event_id, payload) "
+            f"SELECT {int(panel or 0)}, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 "
+            "FROM json_each(?)"
+        )
+
+        def job(conn: sqlite3.Connection) -> list[bool] | bool:
+            new = _new_keys(conn, panel, items)
+            conn.execute(insert, (_encode(items),))
+            if unindexed(conn) > INDEX_LAG_MAX:  # the writer has not been idle for a long while
+                index_items(conn, INDEX_LAG_MAX)
+            if cursors:
+                _put_cursors(conn, panel, cursors)
+            if prune:
+                prune_panel(conn, panel, self.retention)
+            return new
+
+        self.store.writer.submit(job, done, rows=len(items))
+
+    def search(self, text: str, limit: int = 200) -> list[StoredItem]:
+        """Items whose title, message or tags hold every word of `text`, newest first."""
+        return search_items(self.store, text, where="items.panel = ?", params=(self.id,), limit=limit)
+
+    def mark_read(self, keys: Iterable[str], read: bool = True) -> None:
+        """Read marks by item key (ntfy message ids)."""
+        rows = [(int(read), self.id, key) for key in keys]
+        self.store.writer.submit(
+            lambda conn: conn.executemany("UPDATE items SET read = ? WHERE panel = ? AND key = ?", rows)
+        )
+
+    def mark_all_read(self) -> None:
+        self.store.writer.submit(lambda conn: conn.execute("UPDATE items SET read = 1 WHERE panel = ?", (self.id,)))
+
+    # -- cursors --------------------------------------------------------------------------
+
+    def cursors(self) -> dict[str, str]:
+        return dict(self.store.read("SELECT name, value FROM cursors WHERE panel = ?", (self.id,)))
+
+    def set_cursors(self, cursors: Mapping[str, str]) -> None:
+        values = dict(cursors)
+        self.store.writer.submit(lambda conn: _put_cursors(conn, self.id, values))
+
+    # -- GitHub threads and pages ---------------------------------------------------------
+
+    def threads(self) -> list[tuple[str, str, bool, str]]:
+        """(id, updated_at, unread, payload) of every thread kept."""
+        rows = self.store.read("SELECT id, updated_at, unread, payload FROM threads WHERE panel = ?", (self.id,))
+        return [(row[0], row[1], bool(row[2]), row[3]) for row in rows]
+
+    def put_threads(
+        self, threads: Iterable[tuple[str, str, bool, str]], cursors: Mapping[str, str] | None = None
+    ) -> None:
+        rows = [(self.id, *thread) for thread in threads]
+        values = dict(cursors or {})
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO threads(panel, id, updated_at, unread, payload) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(panel, id) DO UPDATE SET updated_at = excluded.updated_at, "
+                "unread = excluded.unread, payload = excluded.payload",
+                rows,
+            )
+            if values:
+                _put_cursors(conn, self.id, values)
+
+        self.store.writer.submit(job, rows=len(rows))
+
+    def mark_thread_read(self, thread_id: str) -> None:
+        self.store.writer.submit(
+            lambda conn: conn.execute("UPDATE threads SET unread = 0 WHERE panel = ? AND id = ?", (self.id, thread_id))
+        )
+
+    def pages(self) -> list[tuple[str, str, str]]:
+        """(url, etag, payload) of every page kept."""
+        return [
+            tuple(row) for row in self.store.read("SELECT url, etag, payload FROM pages WHERE panel = ?", (self.id,))
+        ]
+
+    def put_page(self, url: str, etag: str, payload: str) -> None:
+        self.store.writer.submit(
+            lambda conn: conn.execute(
+                "INSERT INTO pages(panel, url, etag, payload) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(panel, url) DO UPDATE SET etag = excluded.etag, payload = excluded.payload",
+                (self.id, url, etag, payload),
+            )
+        )
+
+    # -- health samples -------------------------------------------------------------------
+
+    def add_samples(self, samples: list[tuple[str, float, int | None, float | None, str, str | None]]) -> None:
+        """(url, time, status, latency_ms, verdict, error) rows."""
+        rows = [(self.id, *sample) for sample in samples]
+        self.store.writer.submit(
+            lambda conn: conn.executemany(
+                "INSERT INTO samples(panel, url, time, status, latency_ms, verdict, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            ),
+            rows=len(rows),
+        )
+
+    def sample_counts(self) -> list[tuple[str, int, int]]:
+        """(url, passed, total) per check: passed is healthy or degraded, as the feed's `ok`."""
+        return [
+            tuple(row)
+            for row in self.store.read(
+                "SELECT url, sum(verdict IN ('healthy', 'degraded')), count(*) FROM samples WHERE panel = ? "
+                "GROUP BY url",
+                (self.id,),
+            )
+        ]
+
+    def samples(self, url: str, limit: int) -> list[tuple[float, int | None, float | None, str, str | None]]:
+        """The newest `limit` samples of one check, oldest first."""
+        rows = self.store.read(
+            "SELECT time, status, latency_ms, verdict, error FROM samples WHERE panel = ? AND url = ? "
+            "ORDER BY time DESC LIMIT ?",
+            (self.id, url, limit),
+        )
+        return [tuple(row) for row in reversed(rows)]
+
+
+def _new_keys(conn: sqlite3.Connection, panel: int | None, items: list[NewItem]) -> list[bool] | bool:
+    """For each item, whether it is new: its key neither stored nor earlier in the batch; True
+    when all are (the usual case, answered without a loop over the items)."""
+    keys = [item[0] for item in items if item[0] is not None]
+    stored: set[str] = set()
+    for start in range(0, len(keys), 500):  # (SQLite takes at most 32,766 parameters a statement)
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        stored.update(
+            row[0]
+            for row in conn.execute(f"SELECT key FROM items WHERE panel = ? AND key IN ({marks})", (panel, *chunk))
+        )
+    if not stored and len(set(keys)) == len(keys):
+        return True
+    new = []
+    for item in items:
+        if item.key is None:
+            new.append(True)
+        elif item.key in stored:
+            new.append(False)
+        else:
+            stored.add(item.key)
+            new.append(True)
+    return new
+
+
+def unindexed(conn: sqlite3.Connection) -> int:
+    """How many items (at most) wait for the search index."""
+    return int(conn.execute("SELECT coalesce(max(id), 0) - (SELECT upto FROM search_index) FROM items").fetchone()[0])
+
+
+def index_items(conn: sqlite3.Connection, limit: int) -> int:
+    """Put the next `limit` items not yet in the search index into it (in the caller's
+    transaction); how many went in."""
+    upto = conn.execute("SELECT upto FROM search_index").fetchone()[0]
+    end, count = conn.execute(
+        "SELECT max(id), count(*) FROM (SELECT id FROM items WHERE id > ? ORDER BY id LIMIT ?)", (upto, limit)
+    ).fetchone()
+    if not count:
+        return 0
+    conn.execute(INDEX_RANGE, (upto, end))
+    conn.execute("UPDATE search_index SET upto = ?", (end,))
+    return int(count)
+
+
+def _put_cursors(conn: sqlite3.Connection, panel: int | None, cursors: Mapping[str, str]) -> None:
+    conn.executemany(
+        "INSERT INTO cursors(panel, name, value) VALUES (?, ?, ?) "
+        "ON CONFLICT(panel, name) DO UPDATE SET value = excluded.value",
+        [(panel, name, value) for name, value in cursors.items()],
+    )
+
+
+def prune_panel(conn: sqlite3.Connection, panel: int | None, retention: Retention, now: float | None = None) -> int:
+    """Drop a panel's items and samples older than the retention, then its oldest items beyond
+    max_items; how many items went."""
+    cutoff = (now if now is not None else time.time()) - retention.days * _DAY_S
+    gone = conn.execute("DELETE FROM items WHERE panel = ? AND received < ?", (panel, cutoff)).rowcount
+    conn.execute("DELETE FROM samples WHERE panel = ? AND time < ?", (panel, cutoff))
+    row = conn.execute(
+        "SELECT id FROM items WHERE panel = ? ORDER BY id DESC LIMIT 1 OFFSET ?", (panel, retention.max_items)
+    ).fetchone()
+    if row is not None:
+        gone += conn.execute("DELETE FROM items WHERE panel = ? AND id <= ?", (panel, row[0])).rowcount
+    return gone
+
+
+def fts_query(text: str) -> str:
+    """Words as an FTS5 query that matches them all, each as a prefix, with no FTS syntax
+    (quotes, NEAR, column filters) taken from the user's text."""
+    words = ["".join(c for c in word if c.isalnum()) for word in text.split()]
+    return " ".join(f'"{word}"*' for word in words if word)
+
+
+def search_items(
+    store: HistoryStore, text: str, *, where: str = "", params: Sequence[Any] = (), limit: int = 200
+) -> list[StoredItem]:
+    """Items holding every word of `text` (and matching `where`, SQL over `items`, with its
+    `params`), newest first: the newest items the index has not reached yet (matched by
+    substring), then the index's matches (each word as a prefix)."""
+    query = fts_query(text)
+    if not query:
+        return []
+    also = f" AND {where}" if where else ""
+    words = [word.strip('"*').casefold() for word in query.split()]  # (letters and digits only)
+    like = " AND ".join(f"{ITEM_WORDS} LIKE ?" for _ in words)
+    split = store.read("SELECT upto FROM search_index")  # (one split for both queries: the index moves on)
+    upto = split[0][0] if split else 0
+    tail = store.read(
+        f"SELECT {qualified(ITEM_COLUMNS)} FROM items WHERE items.id > ?{also} AND {like} "
+        "ORDER BY items.id DESC LIMIT ?",
+        (upto, *params, *(f"%{word}%" for word in words), limit),
+    )
+    # FTS5 walks its matches newest first and stops at the limit: a common word over a million
+    # items costs what its first `limit` matches cost
+    indexed = store.read(
+        f"SELECT {qualified(ITEM_COLUMNS)} FROM items_fts JOIN items ON items.id = items_fts.rowid "
+        f"WHERE items_fts MATCH ? AND items_fts.rowid <= ?{also} ORDER BY items_fts.rowid DESC LIMIT ?",
+        (query, upto, *params, limit - len(tail)),
+    )
+    return [item_from_row(row) for row in [*tail, *indexed]]
+
+
+def qualified(columns: str) -> str:
+    return ", ".join(
+        f"items.{c.strip()}" if c.strip().isidentifier() else c.strip().replace("(", "(items.", 1)
+        for c in columns.split(", ")
+    )

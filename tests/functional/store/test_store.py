@@ -1,0 +1,211 @@
+"""The store file under trouble, on real files: damaged, truncated, from a newer feedview,
+read-only, a full disk, two processes at once. One clear line each, the file moved aside
+(never deleted) where that is the fix, and never an exception out of the store."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from feedview.store.history import HistoryStore, NewItem
+from feedview.store.schema import SCHEMA_VERSION
+
+
+def note_item(i: int, *, size: int = 0, topic: str = "alerts") -> NewItem:
+    raw = {"id": f"n{i}", "topic": topic, "time": 1_767_225_600 + i, "message": f"message {i}" + "x" * size}
+    return NewItem(f"n{i}", time.time(), raw["time"], 3, None, None, json.dumps(raw))
+
+
+def write(store: HistoryStore, items: list[NewItem], panel: str = "p") -> list[bool] | None:
+    """Store the items and wait for the writer's answer."""
+    part = store.panel(panel, "notifications", panel)
+    answered = threading.Event()
+    result: list = []
+    part.add(items, lambda fresh: (result.append(fresh), answered.set()))
+    assert answered.wait(10)
+    return [True] * len(items) if result[0] is True else result[0]  # (True: every one was new)
+
+
+def make_store(path: Path, count: int = 3) -> None:
+    store, note = HistoryStore.open(path)
+    assert store is not None and note is None
+    assert write(store, [note_item(i) for i in range(count)]) == [True] * count
+    store.close()
+
+
+def test_a_new_store_is_wal_at_the_current_schema_and_keeps_items_once(tmp_path):
+    path = tmp_path / "deep" / "er" / "history.sqlite3"
+    store, note = HistoryStore.open(path)
+    assert store is not None and note is None
+    assert write(store, [note_item(1), note_item(2), note_item(1)]) == [True, True, False]
+    assert write(store, [note_item(2), note_item(3)]) == [False, True]
+    assert [row.key for row in store.panel("p", "notifications", "p").recent(10)] == ["n1", "n2", "n3"]
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda path: path.write_bytes(b"this is not a database, it is a shopping list\n" * 100), "not a database"),
+        (lambda path: path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2]), "truncated"),
+        (lambda path: path.write_bytes(path.read_bytes()[:50]), "shorter than a database header"),
+    ],
+)
+def test_a_damaged_store_is_moved_aside_and_a_new_one_started(tmp_path, damage, reason):
+    path = tmp_path / "history.sqlite3"
+    make_store(path, count=2000)
+    damage(path)
+    damaged = path.read_bytes()
+    store, note = HistoryStore.open(path)
+    assert store is not None
+    assert (
+        note is not None and "\n" not in note and reason in note and "moved aside to history.sqlite3.damaged-" in note
+    )
+    asides = list(tmp_path.glob("history.sqlite3.damaged-*"))
+    assert [p.read_bytes() for p in asides if not p.name.endswith(("-wal", "-shm"))] == [damaged]  # kept as it was
+    assert write(store, [note_item(1)]) == [True]  # and the new one works
+    store.close()
+
+
+def test_a_store_from_a_newer_feedview_is_left_alone_and_history_is_off(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    make_store(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    before = path.read_bytes()
+    store, note = HistoryStore.open(path)
+    assert store is None
+    assert note is not None and "newer feedview" in note and "left as it is" in note and "\n" not in note
+    assert path.read_bytes() == before and not list(tmp_path.glob("*.damaged-*"))
+
+
+def test_a_store_that_cannot_be_created_turns_history_off_with_one_line(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    store, note = HistoryStore.open(tmp_path / "afile" / "history.sqlite3")
+    assert store is None and note is not None and "history is off for this run" in note and "\n" not in note
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
+def test_a_read_only_store_is_left_as_it_is(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    make_store(path)
+    path.chmod(0o444)
+    store, note = HistoryStore.open(path)
+    assert store is None and note is not None and "read-only" in note
+
+
+def test_a_full_disk_stops_the_writes_with_one_line_and_every_later_write_answers_at_once(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    store, _ = HistoryStore.open(path)
+    assert store is not None
+    heard: list[str] = []
+    store.on_broken(heard.append)
+    assert write(store, [note_item(0)]) == [True]
+    store.writer.submit(lambda conn: conn.execute("PRAGMA max_page_count = 40"))  # a disk of 160 KiB
+    assert write(store, [note_item(i, size=4000) for i in range(1, 200)]) is None
+    assert heard == [store.broken] and "the disk is full" in heard[0] and "in memory" in heard[0]
+    assert write(store, [note_item(500)]) is None
+    store.close()
+    store, note = HistoryStore.open(path)  # the file itself is fine: what was committed is there
+    assert store is not None and note is None
+    assert [row.key for row in store.panel("p", "notifications", "p").recent(10)] == ["n0"]
+    store.close()
+
+
+WRITER = """
+import json, sys, threading, time
+from pathlib import Path
+from feedview.store.history import HistoryStore, NewItem
+store, note = HistoryStore.open(Path(sys.argv[1]))
+assert store is not None, note
+part = store.panel("shared", "notifications", "shared")
+who = sys.argv[2]
+for batch in range(40):
+    items = [NewItem(f"{who}-{batch}-{i}", time.time(), None, 3, None, None, json.dumps({"n": i}))
+             for i in range(250)]
+    done = threading.Event()
+    part.add(items, lambda fresh: done.set())
+    done.wait(60)
+assert store.broken is None, store.broken
+store.close()
+print("ok")
+"""
+
+
+def test_two_processes_write_one_store_at_once_without_loss_or_damage(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[3] / "src")}
+    children = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), who], env=env, stdout=subprocess.PIPE, text=True)
+        for who in ("a", "b")
+    ]
+    outputs = [child.communicate(timeout=120)[0] for child in children]
+    assert [child.returncode for child in children] == [0, 0] and outputs == ["ok\n", "ok\n"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*), count(DISTINCT key) FROM items").fetchone() == (20_000, 20_000)
+        assert conn.execute("SELECT count(*) FROM panels").fetchone()[0] == 1
+
+
+def test_a_job_that_fails_stops_the_store_but_never_its_thread_or_the_caller(tmp_path):
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    assert store is not None
+    unencodable = NewItem("n1", time.time(), None, 3, None, None, "lone \ud800 surrogate")
+    assert write(store, [unencodable]) is None
+    assert (
+        store.broken is not None and store.broken.startswith("history: stopped writing:") and "\n" not in store.broken
+    )
+    assert write(store, [note_item(2)]) is None  # answered at once
+    store.close()
+
+
+def test_search_finds_the_newest_items_before_the_index_reaches_them(tmp_path):
+    from feedview.store.history import PanelStore, Retention
+
+    path = tmp_path / "history.sqlite3"
+    make_store(path, count=10)
+    with sqlite3.connect(path) as conn:  # as if the index had not reached any of them yet
+        conn.execute("INSERT INTO items_fts(items_fts) VALUES ('delete-all')")
+        conn.execute("UPDATE search_index SET upto = 0")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another feedview writes: this one's index cannot catch up
+    try:
+        store, _ = HistoryStore.open(path)
+        assert store is not None
+        part = PanelStore(store, store.read("SELECT id FROM panels")[0][0], Retention())
+        assert [row.key for row in part.search("message 7")] == ["n7"]
+        assert [row.key for row in part.search("MESS")][:2] == ["n9", "n8"]
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.close()
+
+
+def test_the_writer_indexes_what_it_wrote_once_idle(tmp_path):
+    from feedview.store.history import unindexed
+
+    path = tmp_path / "history.sqlite3"
+    store, _ = HistoryStore.open(path)
+    assert store is not None
+    write(store, [note_item(i) for i in range(12_000)])
+    deadline = time.monotonic() + 30
+    while (
+        store.read("SELECT max(id) - (SELECT upto FROM search_index) FROM items")[0][0] and time.monotonic() < deadline
+    ):
+        store.writer.flush()  # (a round; the index catches up between rounds)
+    assert store.read("SELECT max(id) - (SELECT upto FROM search_index) FROM items")[0][0] == 0
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert unindexed(conn) == 0
+        conn.execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')")
