@@ -1,6 +1,7 @@
 """How well the health feed keeps its schedule with many checks, on a quiet and on a busy machine.
 
-    .venv/bin/python benchmarks/health_scale.py [--checks 200,1000] [--interval 1] [--duration 20] [--no-busy]
+    .venv/bin/python benchmarks/health_scale.py [--checks 200,1000] [--interval 1] [--duration 20]
+        [--no-busy] [--gets 1000]
 
 The lab runs in a process of its own (`feedview lab`), so it shares neither this process's
 GIL nor its event loop: what is measured is the feed alone. Each case (a number of checks,
@@ -14,6 +15,9 @@ on a quiet machine or beside a CPU burner: a process spinning on a core) measure
              started, p50/p99/max, in the same window
   CPU        of this process per sample (ms) and in all (one core = 100 %), and the lab's
 
+and first, for scale, the CPU one keep-alive GET costs with httpx, aiohttp (the feed's client)
+and a raw asyncio socket (no HTTP library), sequential, rounds rotated, medians.
+
 Goals (1,000 checks at 1 s): >= 99 % of the samples, p99 lateness < 100 ms, CPU <= 0.5 ms a sample.
 """
 
@@ -25,9 +29,11 @@ import contextlib
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 from feedview.feeds.health import HealthSample, health_feed
 
@@ -118,6 +124,44 @@ async def measure(base_url: str, checks: int, interval: float, duration: float) 
     return {"achieved": achieved, "failed": failed, "late": late, "cpu": cpu, "wall": wall}
 
 
+async def client_gets(url: str, gets: int) -> dict[str, float]:
+    """CPU ms per keep-alive GET of one health document, sequential, for each client the health
+    feed could run on: httpx, aiohttp (the feed's) and a raw asyncio socket (no HTTP library)."""
+    import aiohttp
+    import httpx
+
+    async def with_httpx() -> None:
+        async with httpx.AsyncClient() as client:
+            for _ in range(gets):
+                (await client.get(url)).read()
+
+    async def with_aiohttp() -> None:
+        async with aiohttp.ClientSession(auto_decompress=False) as session:
+            for _ in range(gets):
+                async with session.get(url) as response:
+                    await response.read()
+
+    async def with_socket() -> None:
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        request = f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
+        for _ in range(gets):
+            writer.write(request)
+            head = (await reader.readuntil(b"\r\n\r\n")).lower()
+            await reader.readexactly(int(head.split(b"content-length:")[1].split(b"\r\n")[0]))
+        writer.close()
+
+    found: dict[str, list[float]] = {"httpx": [], "aiohttp": [], "raw socket": []}
+    runs = dict(zip(found, (with_httpx, with_aiohttp, with_socket), strict=True))
+    names = list(found)
+    for number in range(3):  # rounds, in rotated order
+        for name in names[number:] + names[:number]:
+            started = time.process_time()
+            await runs[name]()
+            found[name].append(1000 * (time.process_time() - started) / gets)
+    return {name: statistics.median(values) for name, values in found.items()}
+
+
 def run_case(lab: subprocess.Popen, base_url: str, checks: int, busy: bool, args) -> bool:
     with cpu_burner(busy):
         floor = asyncio.run(baseline(checks, args.interval, min(args.duration, 10.0)))
@@ -159,11 +203,17 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--no-busy", action="store_true", help="skip the cases beside a CPU burner")
+    parser.add_argument("--gets", type=int, default=1000, help="GETs per client for the CPU a request costs")
     args = parser.parse_args()
 
     lab, base_url = start_lab()
     results = []
     try:
+        per_get = asyncio.run(client_gets(f"{base_url}/health/api", args.gets))
+        print(
+            f"CPU per keep-alive GET, {args.gets} sequential, 3 rounds rotated, medians: "
+            + ", ".join(f"{name} {ms:.3f} ms" for name, ms in per_get.items())
+        )
         for checks in (int(n) for n in args.checks.split(",")):
             for busy in (False,) if args.no_busy else (False, True):
                 results.append(run_case(lab, base_url, checks, busy, args))
