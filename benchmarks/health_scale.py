@@ -13,6 +13,8 @@ on a quiet machine or beside a CPU burner: a process spinning on a core) measure
              warm-up of two intervals (the first round starts the checks spread over an interval)
   lateness   how long after its announced time (the previous sample's next_at) a check
              started, p50/p99/max, in the same window
+  answers    how long the lab took to answer, p50/p99 (the lab, a Python server, is shared
+             with the machine too: answers slower than the interval take samples away)
   CPU        of this process per sample (ms) and in all (one core = 100 %), and the lab's
 
 and first, for scale, the CPU one keep-alive GET costs with httpx, aiohttp (the feed's client)
@@ -101,6 +103,7 @@ async def measure(base_url: str, checks: int, interval: float, duration: float) 
     urls = [f"{base_url}/health/svc{i}" for i in range(checks)]
     announced: dict[int | None, float | None] = {}
     late: list[float] = []
+    answers: list[float] = []  # how long the lab took to answer
     achieved = failed = 0
     start = time.time()
     window, end = start + 2 * interval, start + 2 * interval + duration
@@ -118,10 +121,12 @@ async def measure(base_url: str, checks: int, interval: float, duration: float) 
                 cpu0 = time.process_time()
             achieved += 1
             failed += not sample.ok
+            if sample.latency_ms is not None:
+                answers.append(sample.latency_ms)
             if previous is not None:
                 late.append(sample.time - previous)
     wall, cpu = time.time() - window, time.process_time() - (cpu0 or time.process_time())
-    return {"achieved": achieved, "failed": failed, "late": late, "cpu": cpu, "wall": wall}
+    return {"achieved": achieved, "failed": failed, "late": late, "answers": answers, "cpu": cpu, "wall": wall}
 
 
 async def client_gets(url: str, gets: int) -> dict[str, float]:
@@ -185,6 +190,11 @@ def run_case(lab: subprocess.Popen, base_url: str, checks: int, busy: bool, args
         f"  (over {len(late_ms)} samples)"
     )
     print(f"  baseline  bare timers: p50 {b50:.2f} ms  p99 {b99:.2f} ms")
+    answers = result["answers"]
+    print(
+        f"  answers   the lab answered in p50 {percentile(answers, 0.5):.2f} ms  p99 {percentile(answers, 0.99):.2f} ms"
+        "  (a check waits for its answer: a slow lab takes samples away)"
+    )
     print(
         f"  CPU       {cpu_ms:.3f} ms a sample; feed process {100 * result['cpu'] / result['wall']:.1f} %,"
         f" lab process {lab_cpu_pct:.1f} %  (100 % = one core)"
