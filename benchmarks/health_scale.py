@@ -1,6 +1,7 @@
 """How well the health feed keeps its schedule with many checks, on a quiet and on a busy machine.
 
-    .venv/bin/python benchmarks/health_scale.py [--checks 200,1000] [--interval 1] [--duration 20] [--no-busy]
+    .venv/bin/python benchmarks/health_scale.py [--checks 200,1000] [--interval 1] [--duration 20]
+        [--no-busy] [--gets 1000]
 
 The lab runs in a process of its own (`feedview lab`), so it shares neither this process's
 GIL nor its event loop: what is measured is the feed alone. Each case (a number of checks,
@@ -12,7 +13,12 @@ on a quiet machine or beside a CPU burner: a process spinning on a core) measure
              warm-up of two intervals (the first round starts the checks spread over an interval)
   lateness   how long after its announced time (the previous sample's next_at) a check
              started, p50/p99/max, in the same window
+  answers    how long the lab took to answer, p50/p99 (the lab, a Python server, is shared
+             with the machine too: answers slower than the interval take samples away)
   CPU        of this process per sample (ms) and in all (one core = 100 %), and the lab's
+
+and first, for scale, the CPU one keep-alive GET costs with httpx, aiohttp (the feed's client)
+and a raw asyncio socket (no HTTP library), sequential, rounds rotated, medians.
 
 Goals (1,000 checks at 1 s): >= 99 % of the samples, p99 lateness < 100 ms, CPU <= 0.5 ms a sample.
 """
@@ -25,9 +31,11 @@ import contextlib
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 from feedview.feeds.health import HealthSample, health_feed
 
@@ -95,6 +103,7 @@ async def measure(base_url: str, checks: int, interval: float, duration: float) 
     urls = [f"{base_url}/health/svc{i}" for i in range(checks)]
     announced: dict[int | None, float | None] = {}
     late: list[float] = []
+    answers: list[float] = []  # how long the lab took to answer
     achieved = failed = 0
     start = time.time()
     window, end = start + 2 * interval, start + 2 * interval + duration
@@ -112,10 +121,50 @@ async def measure(base_url: str, checks: int, interval: float, duration: float) 
                 cpu0 = time.process_time()
             achieved += 1
             failed += not sample.ok
+            if sample.latency_ms is not None:
+                answers.append(sample.latency_ms)
             if previous is not None:
                 late.append(sample.time - previous)
     wall, cpu = time.time() - window, time.process_time() - (cpu0 or time.process_time())
-    return {"achieved": achieved, "failed": failed, "late": late, "cpu": cpu, "wall": wall}
+    return {"achieved": achieved, "failed": failed, "late": late, "answers": answers, "cpu": cpu, "wall": wall}
+
+
+async def client_gets(url: str, gets: int) -> dict[str, float]:
+    """CPU ms per keep-alive GET of one health document, sequential, for each client the health
+    feed could run on: httpx, aiohttp (the feed's) and a raw asyncio socket (no HTTP library)."""
+    import aiohttp
+    import httpx
+
+    async def with_httpx() -> None:
+        async with httpx.AsyncClient() as client:
+            for _ in range(gets):
+                (await client.get(url)).read()
+
+    async def with_aiohttp() -> None:
+        async with aiohttp.ClientSession(auto_decompress=False) as session:
+            for _ in range(gets):
+                async with session.get(url) as response:
+                    await response.read()
+
+    async def with_socket() -> None:
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        request = f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode()
+        for _ in range(gets):
+            writer.write(request)
+            head = (await reader.readuntil(b"\r\n\r\n")).lower()
+            await reader.readexactly(int(head.split(b"content-length:")[1].split(b"\r\n")[0]))
+        writer.close()
+
+    found: dict[str, list[float]] = {"httpx": [], "aiohttp": [], "raw socket": []}
+    runs = dict(zip(found, (with_httpx, with_aiohttp, with_socket), strict=True))
+    names = list(found)
+    for number in range(3):  # rounds, in rotated order
+        for name in names[number:] + names[:number]:
+            started = time.process_time()
+            await runs[name]()
+            found[name].append(1000 * (time.process_time() - started) / gets)
+    return {name: statistics.median(values) for name, values in found.items()}
 
 
 def run_case(lab: subprocess.Popen, base_url: str, checks: int, busy: bool, args) -> bool:
@@ -141,6 +190,11 @@ def run_case(lab: subprocess.Popen, base_url: str, checks: int, busy: bool, args
         f"  (over {len(late_ms)} samples)"
     )
     print(f"  baseline  bare timers: p50 {b50:.2f} ms  p99 {b99:.2f} ms")
+    answers = result["answers"]
+    print(
+        f"  answers   the lab answered in p50 {percentile(answers, 0.5):.2f} ms  p99 {percentile(answers, 0.99):.2f} ms"
+        "  (a check waits for its answer: a slow lab takes samples away)"
+    )
     print(
         f"  CPU       {cpu_ms:.3f} ms a sample; feed process {100 * result['cpu'] / result['wall']:.1f} %,"
         f" lab process {lab_cpu_pct:.1f} %  (100 % = one core)"
@@ -159,11 +213,17 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--no-busy", action="store_true", help="skip the cases beside a CPU burner")
+    parser.add_argument("--gets", type=int, default=1000, help="GETs per client for the CPU a request costs")
     args = parser.parse_args()
 
     lab, base_url = start_lab()
     results = []
     try:
+        per_get = asyncio.run(client_gets(f"{base_url}/health/api", args.gets))
+        print(
+            f"CPU per keep-alive GET, {args.gets} sequential, 3 rounds rotated, medians: "
+            + ", ".join(f"{name} {ms:.3f} ms" for name, ms in per_get.items())
+        )
         for checks in (int(n) for n in args.checks.split(",")):
             for busy in (False,) if args.no_busy else (False, True):
                 results.append(run_case(lab, base_url, checks, busy, args))

@@ -27,6 +27,7 @@ degraded: a check that is unstable reads unstable whatever its answers say.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from typing import Literal
@@ -45,6 +46,7 @@ class CheckHistory:
         self._passes_since_retry = 0
         self._oks: deque[bool] = deque(maxlen=window)
         self._latencies: deque[float | None] = deque(maxlen=window)
+        self._sorted: list[float] = []  # the window's latencies, in order
         self.last_error: str | None = None
         self.last_change: float | None = None  # epoch seconds
 
@@ -53,7 +55,7 @@ class CheckHistory:
     ) -> None:
         """One answer: `ok` it passed (a degraded answer passes, with `degraded`)."""
         self._oks.append(ok)
-        self._latencies.append(latency_ms)
+        self._keep_latency(latency_ms)
         self._flapping_state = self._next_state(ok)
         state = self._flapping_state
         if ok and degraded and state == "healthy":
@@ -63,6 +65,18 @@ class CheckHistory:
         if state != self.state:
             self.state = state
             self.last_change = time
+
+    def _keep_latency(self, latency_ms: float | None) -> None:
+        """The window's latencies kept sorted as they come and go: the stats of every sample
+        ask for two percentiles, and sorting the window each time cost more than the rest."""
+        latencies = self._latencies
+        if len(latencies) == latencies.maxlen:
+            leaving = latencies[0]
+            if leaving is not None:
+                del self._sorted[bisect.bisect_left(self._sorted, leaving)]
+        latencies.append(latency_ms)
+        if latency_ms is not None:
+            bisect.insort(self._sorted, latency_ms)
 
     def _next_state(self, ok: bool) -> CheckState:
         if not ok:
@@ -89,7 +103,11 @@ class CheckHistory:
 
     def latency_percentile(self, q: float) -> float | None:
         """Nearest-rank percentile over the window: a latency that was actually observed."""
-        ordered = sorted(v for v in self._latencies if v is not None)
+        return self.latency_percentiles(q)[0]
+
+    def latency_percentiles(self, *qs: float) -> tuple[float | None, ...]:
+        """latency_percentile for each of qs."""
+        ordered = self._sorted
         if not ordered:
-            return None
-        return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+            return (None,) * len(qs)
+        return tuple(ordered[max(0, math.ceil(q * len(ordered)) - 1)] for q in qs)

@@ -316,6 +316,7 @@ async def _run_check(
             history.record(started, ok, outcome.latency_ms, outcome.reason, degraded=outcome.verdict == "degraded")
             # a probe that overran its slot starts the next one at once
             due = max(started_mono + _next_delay(check, history.failures, rng), loop.time())
+            p50_ms, p95_ms = history.latency_percentiles(0.50, 0.95)
             samples.put_nowait(
                 HealthSample(
                     time=started,
@@ -329,8 +330,8 @@ async def _run_check(
                     next_at=started + (due - started_mono),
                     stats=HealthStats(
                         uptime_pct=history.uptime_pct,
-                        p50_ms=history.latency_percentile(0.50),
-                        p95_ms=history.latency_percentile(0.95),
+                        p50_ms=p50_ms,
+                        p95_ms=p95_ms,
                         last_error=history.last_error,
                         last_change=history.last_change,
                         window=history.window,
