@@ -44,7 +44,7 @@ async def test_url_credentials_go_as_basic_auth_and_win_over_a_header():
 
 async def test_many_checks_share_one_session_and_each_gets_its_samples(lab):
     urls = [lab.url(f"/health/svc{i}") for i in range(50)]
-    samples = await first_samples(urls, 100, interval=0.05)
+    samples = await first_samples(urls, 100, interval=0.5, timeout=30)  # 100 requests a second: a busy machine keeps up
     assert {s.check_id for s in samples} == set(range(50))
     assert all(s.ok for s in samples), {s.reason for s in samples if not s.ok}
 
