@@ -384,3 +384,19 @@ def test_an_app_that_fails_at_start_says_why_on_the_servers_stderr(serve, config
     ended = lambda: [line for line in served.lines if "a session ended" in line]  # noqa: E731
     assert poll_until(ended, END_S), served.lines
     assert "exited with status 1" in ended()[0] and "nowhere" in ended()[0]
+
+
+def test_the_token_is_decided_by_the_bound_address_not_the_name(serve, config):
+    """127.1 is no loopback name but binds to 127.0.0.1: no token is asked (finding 11: the
+    name decided, and a name may resolve anywhere)."""
+    served = serve("--config", str(config), "--host", "127.1")
+    assert "?" not in served.url
+    with httpx.Client() as client:
+        assert client.get(loopback_url(served.url)).status_code == 200
+
+
+def test_a_close_reason_is_cut_between_characters():
+    from feedview.web.server import _close_reason
+
+    reason = _close_reason("é" * 100)
+    assert len(reason) <= 123 and reason.decode() == "é" * 60
