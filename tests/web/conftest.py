@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import NoReturn
 
 import pytest
-from served import CHROMIUM, CHROMIUM_ARGS, Served, is_running, start_serve
+from served import CHROMIUM, CHROMIUM_ARGS, CLI, Served, is_running, start_serve
 
 NO_BROWSER = "NO BROWSER: the web tests did not run"
 
@@ -88,8 +88,8 @@ def serve() -> Iterator[Callable[..., Served]]:
     """Start `feedview serve` (stopped with SIGINT after the test, if still running)."""
     started: list[Served] = []
 
-    def start(*args: str, env: dict[str, str] | None = None) -> Served:
-        served = start_serve(list(args), env)
+    def start(*args: str, env: dict[str, str] | None = None, cli: list[str] = CLI) -> Served:
+        served = start_serve(list(args), env, cli)
         started.append(served)
         return served
 

@@ -26,7 +26,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ROOT = Path(__file__).resolve().parents[2]
-URL_LINE = re.compile(r"^feedview serve: (http://\S+)")
+URL_LINE = re.compile(r"^feedview serve: (https?://\S+)")
+CLI = ["-m", "feedview.cli"]
+
+
+def patched_cli(setup: str) -> list[str]:
+    """The CLI after a line of Python (e.g. a smaller session cap), for what no option sets."""
+    return ["-c", f"import sys\n{setup}\nfrom feedview.cli import main\nsys.exit(main(sys.argv[1:]))"]
 
 
 def poll_until(predicate: Callable[[], object], timeout: float = 10.0) -> bool:
@@ -80,10 +86,10 @@ def is_running(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] != "Z"
 
 
-def start_serve(args: list[str], env: dict[str, str] | None = None) -> Served:
+def start_serve(args: list[str], env: dict[str, str] | None = None, cli: list[str] = CLI) -> Served:
     """`feedview serve ARGS --port 0`, once it has printed its URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "feedview.cli", "serve", "--port", "0", *args],
+        [sys.executable, *cli, "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -95,6 +95,9 @@ def test_closing_the_tab_ends_its_session_and_its_streams(serve, page, lab, dash
     assert poll_until(lambda: not is_running(session), END_S)
     assert poll_until(lambda: lab.state.open_streams == 0, END_S)
     assert served.process.poll() is None  # the server goes on for other tabs
+    served.stop()  # an app that quit as asked is no failure: nothing said of it
+    assert poll_until(lambda: any("stopping 0 session(s)" in line for line in served.lines), END_S)
+    assert not any("a session ended" in line for line in served.lines)
 
 
 def test_two_tabs_are_two_sessions_each_with_its_own_streams(serve, browser, page, lab, dashboard):
@@ -165,3 +168,45 @@ def test_ctrl_c_in_the_browser_says_which_key_quits_and_keeps_the_session(serve,
     page.keyboard.press("Control+c")
     wait_for_screen(page, lambda text: "q quits" in text)
     assert len(served.sessions()) == 1 and not page.locator(".ended").is_visible()
+
+
+# Over plain http off loopback a page is not a secure context and has no navigator.clipboard.
+NO_CLIPBOARD = "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined, configurable: true});"
+
+
+def test_y_without_a_browser_clipboard_shows_the_text_to_copy(serve, page, dashboard):
+    """Finding 6: with no clipboard, the copy went nowhere and said nothing."""
+    page.add_init_script(NO_CLIPBOARD)
+    shown: list[str] = []
+
+    def show(dialog) -> None:
+        shown.append(dialog.default_value)
+        dialog.dismiss()
+
+    page.on("dialog", show)
+    served = serve("--config", str(dashboard))
+    open_dashboard(page, served)
+    page.keyboard.press("3")
+    wait_for_screen(page, lambda text: "─ Repos ─" in text and "repos" in text)
+    with page.expect_event("dialog", timeout=END_S * 1000):  # (Playwright's events arrive in its calls)
+        page.keyboard.press("y")
+    assert shown[0].startswith("https://github.com/octo-org/")
+
+
+def test_a_link_clicked_in_the_terminal_opens_in_a_new_tab(serve, browser, page, dashboard):
+    """xterm.js follows a clicked link as window.open() with no URL, then sets the address on
+    the window it gets: noopener on that call made it null and the link opened nothing
+    (finding 7). Here the page's own link handler's steps, on a link to this server."""
+    served = serve("--config", str(dashboard))
+    open_dashboard(page, served)
+    target = served.url + "static/css/xterm.css"
+    with browser.expect_page(timeout=END_S * 1000) as opened:
+        followed = page.evaluate(
+            """(url) => { const w = window.open(); if (!w) return false;
+                          w.opener = null; w.location.href = url; return true; }""",
+            target,
+        )
+    assert followed
+    tab = opened.value
+    tab.wait_for_url(target, timeout=END_S * 1000)
+    tab.close()

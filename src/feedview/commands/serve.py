@@ -1,8 +1,8 @@
 """`feedview serve [--config PATH | demo]`: the dashboard in a browser tab (feedview.web).
 
 Every tab is its own app process with its own feeds; stopping the server (ctrl+c, SIGTERM)
-ends them all within 2 s, and each closes its feeds. On an address other than loopback the
-server asks for a token: --token, $FEEDVIEW_SERVE_TOKEN, or one made here and printed once.
+ends them all within 2 s, and each closes its feeds. On an address other than loopback, or
+with --public-url, the server asks for a token: --token, $FEEDVIEW_SERVE_TOKEN, or one made here and printed once.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ class ServeError(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
+    """`feedview serve`: its exit status; why it cannot start, in one line on stderr."""
     try:
-        token = _token(args)
+        _check_token(args)
         with _dashboard(args) as spec:
             sock = _bind(args.host, args.port)
-            return asyncio.run(_serve(args, spec, token, sock))
+            return asyncio.run(_serve(args, spec, _token(args, sock), sock))
     except ServeError as exc:
         print(f"feedview serve: error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
@@ -63,16 +64,28 @@ def _dashboard(args: argparse.Namespace) -> Iterator[str]:
     yield SessionSpec.of(config).encode()
 
 
-def _token(args: argparse.Namespace) -> str | None:
-    """The token the page asks for; None on loopback without one."""
+def _given_token(args: argparse.Namespace) -> str | None:
+    return args.token if args.token is not None else os.environ.get(TOKEN_ENV)
+
+
+def _check_token(args: argparse.Namespace) -> None:
+    """A token of the user's own must be one a browser can carry and nobody can guess."""
+    token = _given_token(args)
+    if token is not None and (len(token) < 16 or not token.isascii() or not token.isprintable() or " " in token):
+        raise UsageError("the token must be at least 16 printable ASCII characters, without spaces")
+
+
+def _token(args: argparse.Namespace, sock: socket.socket) -> str | None:
+    """The token the page asks for: the user's, else a new one, unless the server is reached
+    on loopback alone. That is decided from the bound address (a name may resolve anywhere),
+    and a --public-url means it is reached from elsewhere (a reverse proxy on this machine
+    connects from loopback on behalf of anyone)."""
     from ..web.server import is_loopback, new_token
 
-    token = args.token if args.token is not None else os.environ.get(TOKEN_ENV)
+    token = _given_token(args)
     if token is not None:
-        if len(token) < 16 or not token.isascii() or not token.isprintable() or " " in token:
-            raise UsageError("the token must be at least 16 printable ASCII characters, without spaces")
         return token
-    return None if is_loopback(args.host) else new_token()
+    return None if is_loopback(sock.getsockname()[0]) and not args.public_url else new_token()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -89,22 +102,25 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _bound_url(sock: socket.socket) -> str:
+    """The server's own address (this machine's name when it listens on every address)."""
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", "::"):
+        host = socket.gethostname()
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
 def _page_url(args: argparse.Namespace, sock: socket.socket, token: str | None, generated: bool) -> str:
     """The address to open: the public URL, else the bound one; with the token only when it
     was made here (the user's own is theirs to add)."""
-    if args.public_url:
-        base = args.public_url
-    else:
-        host, port = sock.getsockname()[:2]
-        if host in ("0.0.0.0", "::"):
-            host = socket.gethostname()
-        base = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    base = args.public_url or _bound_url(sock)
     parts = urlsplit(base)
     query = f"token={token}" if token is not None and generated else ""
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", query, ""))
 
 
 async def _serve(args: argparse.Namespace, spec: str, token: str | None, sock: socket.socket) -> int:
+    """Serve until SIGINT or SIGTERM, then end every session (within SHUTDOWN_S) and exit."""
     from aiohttp import web
 
     from ..web.server import SHUTDOWN_S, ServeSettings, WebServer
@@ -124,6 +140,8 @@ async def _serve(args: argparse.Namespace, spec: str, token: str | None, sock: s
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
+    if args.public_url:  # (what the reverse proxy is to connect to)
+        print(f"feedview serve: listening on {_bound_url(sock)}", flush=True)
     print(f"feedview serve: {_page_url(args, sock, token, generated)}  (ctrl+c to stop)", flush=True)
     if generated:
         print("feedview serve: the token above is shown once; open the page with it", flush=True)

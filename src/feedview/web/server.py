@@ -15,16 +15,18 @@ import contextlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
 import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import WSMsgType, web
 
-from .session import Browser, Session, SessionError
+from ..text import one_line
+from .session import Browser, InputBacklog, Session, SessionError
 
 TOKEN_QUERY = "token"
 MAX_SESSIONS = 32  # each is a Python process of ~60 MB: a bound, not a plan
@@ -49,6 +51,8 @@ def front_end() -> Path:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine's loopback (a name from the Host header
+    or --host, an address from the bound socket)."""
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
@@ -58,7 +62,21 @@ def is_loopback(host: str) -> bool:
 
 
 def new_token() -> str:
+    """A token for a server that needs one and was given none (printed once)."""
     return secrets.token_urlsafe(24)
+
+
+class OneLineErrors(logging.Filter):
+    """aiohttp logs a malformed request (anyone can send one) with its traceback, some ten
+    lines each; here it is one line, its control characters gone."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            first = (str(error).strip().splitlines() or [""])[0]
+            record.msg = one_line(f"feedview serve: {record.getMessage()}: {type(error).__name__} {first}", 200)
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
 
 
 @dataclass
@@ -83,8 +101,11 @@ class WebServer:
         script = (self._static / "js" / "textual.js").read_bytes()
         self._script = script.replace(TERMINAL_OPEN, TERMINAL_KEPT, 1)
         self._closing = False
+        self._slots = 0  # sessions running or starting: taken before the first await
 
     def application(self) -> web.Application:
+        """The routes: the page, its script, the websocket; CSS and fonts are public files
+        (textual-serve's), served without a token."""
         app = web.Application(client_max_size=MAX_MESSAGE)
         app.add_routes(
             [
@@ -96,6 +117,9 @@ class WebServer:
             ]
         )
         app.on_shutdown.append(self._end_sessions)
+        server_log = logging.getLogger("aiohttp.server")
+        if not any(isinstance(f, OneLineErrors) for f in server_log.filters):
+            server_log.addFilter(OneLineErrors())
         return app
 
     # -- who may come in --------------------------------------------------------------------
@@ -105,7 +129,8 @@ class WebServer:
         if token is None:
             return True
         given = request.query.get(TOKEN_QUERY) or request.cookies.get(self.settings.cookie) or ""
-        return hmac.compare_digest(given.encode(), token.encode())
+        # (a cookie of bytes that are not UTF-8 arrives with surrogates, which do not encode)
+        return given.isascii() and hmac.compare_digest(given.encode(), token.encode())
 
     def _known_host(self, request: web.Request) -> bool:
         """Without a token only a loopback name may reach the server: a web page elsewhere
@@ -138,12 +163,16 @@ class WebServer:
     # -- the page ----------------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.StreamResponse:
+        """The page: textual-serve's terminal, with a nonce for its scripts. Opened with
+        ?token=, it sets the cookie and sends the browser to the same page without it."""
         refusal = self._refusal(request)
         if refusal is not None:
             return refusal
         if self.settings.token is not None and TOKEN_QUERY in request.query:
             # the token moves to a cookie, and out of the address bar and the history
-            response = web.HTTPSeeOther("./")
+            rest = request.url.query.copy()
+            rest.popall(TOKEN_QUERY)
+            response = web.HTTPSeeOther("./" + (f"?{urlencode(list(rest.items()))}" if rest else ""))
             response.set_cookie(
                 self.settings.cookie,
                 request.query[TOKEN_QUERY],
@@ -151,7 +180,7 @@ class WebServer:
                 samesite="Strict",
                 secure=request.secure or (self.settings.public_url or "").startswith("https:"),
             )
-            return response
+            raise response
         nonce = secrets.token_urlsafe(16)
         try:
             font_size = int(request.query.get("fontsize", "16"))
@@ -175,18 +204,28 @@ class WebServer:
         )
 
     async def script(self, request: web.Request) -> web.Response:
+        """textual-serve's textual.js, changed to keep a handle on its terminal (TERMINAL_KEPT)."""
         return web.Response(body=self._script, content_type="application/javascript")
 
     # -- one tab -----------------------------------------------------------------------------
 
     async def websocket(self, request: web.Request) -> web.StreamResponse:
+        """One tab's session: its app starts, runs while the websocket is open, and ends
+        with it. At most MAX_SESSIONS, counting those still starting."""
         refusal = self._refusal(request)
         if refusal is not None:
             return refusal
         if not self._same_origin(request):
             return web.Response(status=403, text="feedview: this page's origin may not open a session\n")
-        if self._closing or len(self.sessions) >= MAX_SESSIONS:
+        if self._closing or self._slots >= MAX_SESSIONS:
             return web.Response(status=503, text="feedview: no more sessions\n")
+        self._slots += 1  # before any await: simultaneous websockets cannot all pass the check
+        try:
+            return await self._session(request)
+        finally:
+            self._slots -= 1
+
+    async def _session(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
         await socket.prepare(request)
         width = _bounded(request.query.get("width"), MAX_COLUMNS, 80)
@@ -194,18 +233,21 @@ class WebServer:
         try:
             session = await Session.start(self.settings.spec, width, height)
         except SessionError as exc:
-            await socket.close(code=1011, message=str(exc).encode()[:120])
+            await socket.close(code=1011, message=_close_reason(str(exc)))
             return socket
         self.sessions.add(session)
+        failure = None
         try:
             session.run(Browser(socket.send_bytes, socket.send_str, socket.close))
             await self._from_page(socket, session)
+        except InputBacklog as exc:
+            failure = str(exc)
         finally:
             # the tab closed (or the server is stopping): the app goes, and its feeds with it
             await session.end()
             self.sessions.discard(session)
             await socket.close()
-        failure = session.failure()
+        failure = failure or session.failure()
         if failure is not None:
             print(f"feedview serve: a session ended: {failure}", file=sys.stderr, flush=True)
         return socket
@@ -222,13 +264,13 @@ class WebServer:
                 continue
             kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
             if kind == "stdin" and isinstance(data, str):
-                await session.keys(data)
+                session.keys(data)
             elif kind == "resize" and isinstance(data, dict):
                 width = _bounded(data.get("width"), MAX_COLUMNS, 80)
                 height = _bounded(data.get("height"), MAX_ROWS, 24)
-                await session.meta(type="resize", width=width, height=height)
+                session.meta(type="resize", width=width, height=height)
             elif kind in ("focus", "blur"):
-                await session.meta(type=kind)
+                session.meta(type=kind)
             elif kind == "ping" and isinstance(data, str):
                 await socket.send_str(json.dumps(["pong", data[:32]]))
 
@@ -236,7 +278,14 @@ class WebServer:
         """On shutdown: every app is asked to quit at once (each closes its feeds); within
         session.END_S each has exited, killed if need be."""
         self._closing = True
-        await asyncio.gather(*(session.end() for session in list(self.sessions)), return_exceptions=True)
+        ending = asyncio.gather(*(session.end() for session in list(self.sessions)), return_exceptions=True)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ending, SHUTDOWN_S)
+
+
+def _close_reason(text: str) -> bytes:
+    """A websocket close frame's reason: at most 123 bytes, cut between characters."""
+    return text.encode()[:120].decode("utf-8", "ignore").encode()
 
 
 def _bounded(value: object, high: int, default: int) -> int:

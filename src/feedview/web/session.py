@@ -29,6 +29,8 @@ MAX_PACKET = 32 * 1024 * 1024  # a full-screen frame in true colour is well unde
 QUIT_GRACE_S = 1.2  # the app's own exit (it closes its feeds) ...
 TERM_GRACE_S = 0.4  # ... then SIGTERM (the driver exits the app on it too) ...
 KILL_WAIT_S = 0.3  # ... then SIGKILL: END_S = 1.9 s at most, within the 2 s the issue asks
+STDERR_WAIT_S = 0.1  # after its exit, the app's last words on stderr (why it failed) have this long
+MAX_UNSENT = 1024 * 1024  # keys the app has not read yet: past this it is stuck, and the session ends
 STDERR_TAIL = 8 * 1024
 # The server's own variables, which an app has no business seeing (the token above all).
 PRIVATE_ENV = ("FEEDVIEW_SERVE_TOKEN",)
@@ -36,6 +38,11 @@ PRIVATE_ENV = ("FEEDVIEW_SERVE_TOKEN",)
 
 class SessionError(Exception):
     """The app did not start; str() is one line."""
+
+
+class InputBacklog(Exception):
+    """The app has left more than MAX_UNSENT bytes of input unread: it is stuck, or slower
+    than its page can type; the session ends rather than hold ever more of it."""
 
 
 @dataclass
@@ -66,6 +73,7 @@ def child_environment(spec: str, width: int, height: int) -> dict[str, str]:
 
 
 def packet(kind: bytes, payload: bytes) -> bytes:
+    """One packet of the web driver's protocol: a type byte, the payload's length, the payload."""
     return kind + len(payload).to_bytes(4, "big") + payload
 
 
@@ -109,21 +117,27 @@ class Session:
 
     # -- to the app ----------------------------------------------------------------------
 
-    async def _send(self, kind: bytes, payload: bytes) -> None:
+    def _send(self, kind: bytes, payload: bytes) -> None:
+        """Queue a packet for the app without waiting for it to be read: a stuck app must not
+        hold up the page's messages (a closed tab would go unnoticed) nor the session's end.
+        InputBacklog once more than MAX_UNSENT bytes wait."""
         stdin = self.process.stdin
         if stdin is None or stdin.is_closing():
             return
         try:
             stdin.write(packet(kind, payload))
-            await stdin.drain()
         except (ConnectionError, RuntimeError):
-            pass  # the app has gone: its pump ends the session
+            return  # the app has gone: its pump ends the session
+        if stdin.transport.get_write_buffer_size() > MAX_UNSENT:
+            raise InputBacklog(f"the dashboard left over {MAX_UNSENT // 1024} KiB of input unread")
 
-    async def keys(self, text: str) -> None:
-        await self._send(b"D", text.encode("utf-8", "replace"))
+    def keys(self, text: str) -> None:
+        """Keys from the page, as a terminal sends them (InputBacklog if the app is stuck)."""
+        self._send(b"D", text.encode("utf-8", "replace"))
 
-    async def meta(self, **data: object) -> None:
-        await self._send(b"M", json.dumps(data).encode())
+    def meta(self, **data: object) -> None:
+        """A message for the app's driver: resize, focus, blur, quit (InputBacklog if stuck)."""
+        self._send(b"M", json.dumps(data).encode())
 
     # -- from the app --------------------------------------------------------------------
 
@@ -182,7 +196,8 @@ class Session:
                 self._stderr_size -= len(self._stderr.popleft())
 
     def failure(self) -> str | None:
-        """One line on why the app ended, if it ended on its own with an error."""
+        """One line on why the app ended, if it ended with an error of its own (not by our
+        SIGTERM or SIGKILL)."""
         status = self.process.returncode
         if status in (None, 0) or self._ended_by_us:
             return None
@@ -193,20 +208,26 @@ class Session:
 
     async def end(self) -> None:
         """End the app: ask it to quit (it closes its feeds), then SIGTERM, then SIGKILL.
-        Returns once it has exited, within QUIT_GRACE_S + TERM_GRACE_S + KILL_WAIT_S."""
+        Returns once it has exited, within QUIT_GRACE_S + TERM_GRACE_S + KILL_WAIT_S (plus
+        STDERR_WAIT_S), however much input it left unread: the quit is queued, not awaited."""
         process = self.process
         if process.returncode is None:
-            self._ended_by_us = True
-            await self.meta(type="quit")
+            with contextlib.suppress(InputBacklog):
+                self.meta(type="quit")
             for stop, grace in ((None, QUIT_GRACE_S), (process.terminate, TERM_GRACE_S), (process.kill, KILL_WAIT_S)):
                 if stop is not None:
                     with contextlib.suppress(ProcessLookupError):
                         stop()
+                        # only a signal is ours: an app that exits with an error of its own
+                        # (a crash at start racing the tab's close) still says why
+                        self._ended_by_us = True
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(process.wait(), grace)
                     break
         if process.stdin is not None:
             process.stdin.close()
+        if self._tasks:  # its stderr, to its end of file (the first task: see run)
+            await asyncio.wait(self._tasks[:1], timeout=STDERR_WAIT_S)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
