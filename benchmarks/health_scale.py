@@ -220,7 +220,8 @@ def run_case(lab: subprocess.Popen, base_url: str, checks: int, busy: bool, args
     print(f"  baseline  bare timers: p50 {b50:.2f} ms  p99 {b99:.2f} ms")
     answers = result["answers"]
     print(
-        f"  answers   the server answered in p50 {percentile(answers, 0.5):.2f} ms  p99 {percentile(answers, 0.99):.2f} ms"
+        f"  answers   the server answered in p50 {percentile(answers, 0.5):.2f} ms"
+        f"  p99 {percentile(answers, 0.99):.2f} ms"
         "  (a check waits for its answer: a slow server takes samples away)"
     )
     print(
