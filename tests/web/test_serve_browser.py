@@ -3,7 +3,9 @@ lab sees of it (the screen is read from xterm.js's own buffer, as text)."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sqlite3
 
 import pytest
 from served import is_running, poll_until, wait_for_screen, write_config
@@ -210,3 +212,30 @@ def test_a_link_clicked_in_the_terminal_opens_in_a_new_tab(serve, browser, page,
     tab = opened.value
     tab.wait_for_url(target, timeout=END_S * 1000)
     tab.close()
+
+
+def test_a_second_tab_gets_the_first_tabs_pages_from_the_history_store_for_304s(
+    serve, browser, page, lab, dashboard, tmp_path
+):
+    store = tmp_path / "history.sqlite3"
+    served = serve("--config", str(dashboard), env={"FEEDVIEW_HISTORY": str(store)})
+    open_dashboard(page, served)
+
+    def stored_etags() -> int:
+        if not store.exists():
+            return 0
+        # (the schema may not be there yet)
+        with contextlib.closing(sqlite3.connect(store)) as db, contextlib.suppress(sqlite3.OperationalError):
+            return db.execute("SELECT count(*) FROM pages").fetchone()[0]
+        return 0
+
+    assert poll_until(lambda: stored_etags() > 0, END_S * 5)  # the first tab's first page and its ETag
+    asked = len(lab.state.requests_to("/orgs/octo-org/repos"))
+    second = browser.new_page()
+    open_dashboard(second, served)
+
+    def second_tab_asks() -> list:
+        return lab.state.requests_to("/orgs/octo-org/repos")[asked:]
+
+    assert poll_until(lambda: second_tab_asks(), END_S * 5)
+    assert all("if-none-match" in {k.lower() for k in r.headers} for r in second_tab_asks())

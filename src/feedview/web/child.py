@@ -23,9 +23,9 @@ class SessionSpec(msgspec.Struct, frozen=True):
     """What every tab shows. In the environment, not on the command line: panel options may
     hold tokens, and any user can read a process's arguments.
 
-    HOOK (the history store, not yet built): sessions are to share what they can. When the
-    store exists, its path goes here and the child opens it before the app starts, so that
-    GitHub ETags and cursors come from it and a second tab costs 304s, not rate limit.
+    Sessions share what they can through the history store: every tab's app opens the same
+    file (the server's $FEEDVIEW_HISTORY or the user's default), so GitHub ETags and cursors
+    one tab stored let the next tab ask If-None-Match and cost 304s, not rate limit.
     """
 
     panels: list[PanelConfig]
