@@ -122,15 +122,9 @@ async def sse_batches(
     poll: bool = False,
     client: httpx.AsyncClient | None = None,
     interpret: Callable[[list[Event], SeenIds], list] | None = None,
-    gather_s: float = 0.0,
     **tuning: Any,
 ) -> AsyncGenerator[list, None]:
     """`sse_feed`, one list per batch of bytes received: for consumers that write in batches.
-
-    gather_s: after a read that took all the bytes there were, wait this long before the
-    next one, so that a trickle comes in fewer, larger batches. A dashboard shows what
-    arrived at most once a frame: sixteen panels at 625 events/s each read 200 times a
-    second each, for a screen that changes 30 times a second.
 
     interpret turns each batch of events into items (default: ntfy's
     notification_items, a Notification or the SseEvent itself; `feedview watch
@@ -190,10 +184,7 @@ async def sse_batches(
                                 yield items
                         if malformed is not None:
                             raise Final("error", f"the stream is malformed: {malformed}")
-                        if gather_s and len(chunk) < BATCH_BYTES:
-                            await asyncio.sleep(gather_s)
-                            pause_at = time.monotonic() + PAUSE_EVERY_S
-                        elif time.monotonic() >= pause_at:
+                        if time.monotonic() >= pause_at:
                             # a chunk that dispatches nothing (blank lines, comments) awaits nothing:
                             # without this, a compressed stream of them would hold the loop for minutes
                             await asyncio.sleep(0)

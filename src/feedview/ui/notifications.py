@@ -30,7 +30,6 @@ from ..config import PanelConfig
 from ..feeds.state import FeedState
 from ..text import clean_line
 from .emoji import split_tags
-from .frames import FRAME_S
 from .line_list import LineList
 from .panel import FeedPanel
 from .safe import safe_text
@@ -132,8 +131,7 @@ class NotificationView(LineList, can_focus=True):
     # -- the feed --------------------------------------------------------------------------
 
     def start_feed(self, **overrides: Any) -> Worker[None]:
-        # a trickle gathers for a frame between reads: the screen shows it once a frame anyway
-        return super().start_feed(batches=True, gather_s=FRAME_S, **overrides)
+        return super().start_feed(batches=True, **overrides)
 
     async def resume(self) -> dict[str, Any]:
         """The stored items at once, then the stream from where the store left it: after the last

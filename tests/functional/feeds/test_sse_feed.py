@@ -10,10 +10,10 @@ import time
 import httpx
 import pytest
 import trustme
-from servers import FAST, HOLD, Gate, ScriptedServer, collect, take, wait_until
+from servers import FAST, HOLD, ScriptedServer, collect, take, wait_until
 
 from feedview.feeds.limits import MIN_RECONNECT_S
-from feedview.feeds.sse import Notification, ReconnectPolicy, SseEvent, _reconnect_delay, sse_batches, sse_feed
+from feedview.feeds.sse import Notification, ReconnectPolicy, SseEvent, _reconnect_delay, sse_feed
 from feedview.feeds.state import FeedState
 
 
@@ -344,19 +344,3 @@ async def test_the_feed_parses_raw_only_when_asked(raw):
     assert note._raw is None
     assert note.priority == 4 and note.raw["actions"] == [{"action": "view"}]
 
-
-async def test_a_trickle_gathers_into_one_batch_and_nothing_is_lost(raw):
-    gate = Gate()
-    raw.reply(b"data: 1\n\n", gate, b"data: 2\n\n", b"data: 3\n\n", b"data: 4\n\n", HOLD)
-    batches = sse_batches(raw.url, gather_s=2.0, **FAST)
-    async with contextlib.aclosing(batches):
-        seen = []
-        async for batch in batches:
-            if isinstance(batch[0], FeedState):
-                continue
-            seen.append([event.data for event in batch])
-            if len(seen) == 1:
-                gate.open()  # three packets while the feed waits after a read that emptied the socket
-            elif sum(map(len, seen)) == 4:
-                break
-    assert seen == [["1"], ["2", "3", "4"]]
