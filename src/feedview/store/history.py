@@ -108,6 +108,11 @@ class Writer:
         if done is not None:
             done(None)
 
+    def count(self, rows: int) -> None:
+        """Rows added to a job already queued (a panel's batches wait as one job)."""
+        with self._cond:
+            self.pending_rows += rows
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every job queued so far is committed (tests, shutdown)."""
         flushed = threading.Event()
@@ -286,7 +291,9 @@ class PanelStore:
         self.store = store
         self.id = panel  # None: the store broke before the panel had its row
         self.retention = retention
-        self._written = 0
+        self._written = 0  # items written since the last retention pass (by the writer)
+        self._lock = threading.Lock()
+        self._queued: _Queued | None = None  # the batches waiting for the writer
 
     @property
     def usable(self) -> bool:
@@ -304,25 +311,33 @@ class PanelStore:
     def add(self, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None = None) -> None:
         """Store the items not stored yet (by key) and the cursors, in one commit; `done` gets True
         when every item was new, else a list of booleans (True for each new one), or None when
-        the store gave up."""
-        panel = self.id
+        the store gave up.
+
+        The batches a panel hands in while the writer is busy wait as one job: the writer runs a
+        few statements a round, not a few a batch (a firehose's batch is one socket read, some 60
+        items, and each statement gives up the GIL and waits to take it back from the UI)."""
+        with self._lock:
+            queued = self._queued
+            if queued is not None and not queued.started:
+                queued.take(items, done, cursors)
+                self.store.writer.count(len(items))
+                return
+            queued = self._queued = _Queued(self, items, done, cursors)
+        self.store.writer.submit(queued.run, queued.finish, rows=len(items))
+
+    def _write(self, conn: sqlite3.Connection, items: list[NewItem], cursors: Mapping[str, str]) -> list[bool] | bool:
+        """The writer's part of `add`, in its transaction."""
+        inserted = insert_items(conn, self.id, items)
+        new = True if inserted == len(items) else _new_of(conn, items, inserted)
+        if unindexed(conn) > INDEX_LAG_MAX:  # the writer has not been idle for a long while
+            index_items(conn, INDEX_LAG_MAX)
+        if cursors:
+            _put_cursors(conn, self.id, cursors)
         self._written += len(items)
-        prune = self._written >= max(PRUNE_EVERY, self.retention.max_items // 10)  # (a pass may walk max_items)
-        if prune:
+        if self._written >= max(PRUNE_EVERY, self.retention.max_items // 10):  # (a pass may walk max_items)
             self._written = 0
-
-        def job(conn: sqlite3.Connection) -> list[bool] | bool:
-            inserted = insert_items(conn, panel, items)
-            new = True if inserted == len(items) else _new_of(conn, items, inserted)
-            if unindexed(conn) > INDEX_LAG_MAX:  # the writer has not been idle for a long while
-                index_items(conn, INDEX_LAG_MAX)
-            if cursors:
-                _put_cursors(conn, panel, cursors)
-            if prune:
-                prune_panel(conn, panel, self.retention)
-            return new
-
-        self.store.writer.submit(job, done, rows=len(items))
+            prune_panel(conn, self.id, self.retention)
+        return new
 
     def search(self, text: str, limit: int = 200) -> list[StoredItem]:
         """Items whose title, message or tags hold every word of `text`, newest first."""
@@ -425,6 +440,40 @@ class PanelStore:
             (self.id, url, limit),
         )
         return [tuple(row) for row in reversed(rows)]
+
+
+class _Queued:
+    """A panel's batches waiting for the writer, written as one: each batch's `done` gets its
+    own part of the answer."""
+
+    def __init__(self, panel: PanelStore, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None) -> None:
+        self.panel = panel
+        self.items = list(items)
+        self.parts: list[tuple[int, Done]] = [(len(items), done)]
+        self.cursors = dict(cursors or {})
+        self.started = False  # the writer has it: later batches wait for the next round
+
+    def take(self, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None) -> None:
+        self.items += items
+        self.parts.append((len(items), done))
+        self.cursors.update(cursors or {})  # (the last batch's cursors are where to resume)
+
+    def _start(self) -> None:
+        with self.panel._lock:
+            self.started = True
+
+    def run(self, conn: sqlite3.Connection) -> list[bool] | bool:
+        self._start()
+        return self.panel._write(conn, self.items, self.cursors)
+
+    def finish(self, new: list[bool] | bool | None) -> None:
+        """After the commit (or when the store gave up, perhaps before `run`)."""
+        self._start()
+        at = 0
+        for count, done in self.parts:
+            part = new[at : at + count] if isinstance(new, list) else new
+            done(True if isinstance(part, list) and all(part) else part)
+            at += count
 
 
 def insert_items(conn: sqlite3.Connection, panel: int | None, items: list[NewItem]) -> int:

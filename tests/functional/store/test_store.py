@@ -268,3 +268,19 @@ def test_prune_drops_the_expired_then_the_oldest_beyond_max_items_of_that_panel_
     store.writer.flush()
     assert gone == [10, 0]
     store.close()
+
+
+def test_batches_handed_in_while_the_writer_is_busy_are_written_together_each_with_its_own_answer(tmp_path):
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    assert store is not None
+    part = store.panel("p", "notifications", "p")
+    held, answers = threading.Event(), {}
+    store.writer.submit(lambda conn: held.wait(10))  # the writer is busy with another job
+    for name, keys in {"a": [1, 2], "b": [2, 3, 3], "c": [4], "d": [1]}.items():
+        part.add([note_item(i) for i in keys], lambda fresh, name=name: answers.setdefault(name, fresh))
+    assert store.writer.pending_rows == 8
+    held.set()
+    store.writer.flush()
+    assert answers == {"a": True, "b": [False, True, False], "c": True, "d": [False]}
+    assert [row.key for row in part.recent(10)] == ["n1", "n2", "n3", "n4"]
+    store.close()
