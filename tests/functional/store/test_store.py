@@ -209,3 +209,78 @@ def test_the_writer_indexes_what_it_wrote_once_idle(tmp_path):
     with sqlite3.connect(path) as conn:
         assert unindexed(conn) == 0
         conn.execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')")
+
+
+def test_a_version_1_store_is_migrated_its_items_searched_then_indexed_again(tmp_path):
+    from feedview.store.history import PanelStore, Retention, index_items, prune_panel
+    from feedview.store.schema import MIGRATIONS, _statements
+
+    path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(path, isolation_level=None) as conn:  # a file as version 1 wrote it, indexed
+        for statement in _statements(MIGRATIONS[0]):
+            conn.execute(statement)
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO panels(identity, kind, name) VALUES ('p', 'notifications', 'p')")
+        conn.executemany(
+            "INSERT INTO items(panel, key, received, sent, priority, payload) VALUES (1, ?, ?, ?, 3, ?)",
+            [(item.key, item.received, item.sent, item.payload) for item in map(note_item, range(50))],
+        )
+        index_items(conn, 50)
+    store, note = HistoryStore.open(path)
+    assert store is not None and note is None
+    part = PanelStore(store, 1, Retention(max_items=40))
+    assert [row.key for row in part.search("message 47")] == ["n47"]  # (read by substring until indexed)
+    deadline = time.monotonic() + 30
+    while store.read("SELECT upto FROM search_index")[0][0] < 50 and time.monotonic() < deadline:
+        store.writer.flush()
+    assert [row.key for row in part.search("message 47")] == ["n47"]
+    store.writer.submit(lambda conn: prune_panel(conn, 1, part.retention))  # deletes leave the new index
+    store.writer.flush()
+    assert [row.key for row in part.search("message")][-1] == "n10"
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert "columnsize=0" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'items_fts'").fetchone()[0]
+        conn.execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')")
+
+
+def test_prune_drops_the_expired_then_the_oldest_beyond_max_items_of_that_panel_only(tmp_path):
+    from feedview.store.history import Retention, prune_panel
+
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    assert store is not None
+    now = time.time()
+    old = [item._replace(received=now - 10 * 86400) for item in map(note_item, range(5))]
+    mine = [note_item(i) for i in range(5, 30)]
+    theirs = [note_item(i) for i in range(100, 125)]
+    write(store, old)
+    for start in range(0, 25, 5):  # two panels' items interleaved
+        write(store, mine[start : start + 5])
+        write(store, theirs[start : start + 5], panel="q")
+    panel = store.read("SELECT id FROM panels WHERE identity = 'p'")[0][0]
+    gone: list[int] = []
+    store.writer.submit(lambda conn: gone.append(prune_panel(conn, panel, Retention(days=7, max_items=20), now)))
+    store.writer.flush()
+    assert gone == [10]  # the 5 expired, then the 5 oldest beyond 20
+    assert [row.key for row in store.panel("p", "notifications", "p").recent(100)] == [f"n{i}" for i in range(10, 30)]
+    assert len(store.panel("q", "notifications", "q").recent(100)) == 25
+    store.writer.submit(lambda conn: gone.append(prune_panel(conn, panel, Retention(days=7, max_items=20), now)))
+    store.writer.flush()
+    assert gone == [10, 0]
+    store.close()
+
+
+def test_batches_handed_in_while_the_writer_is_busy_are_written_together_each_with_its_own_answer(tmp_path):
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    assert store is not None
+    part = store.panel("p", "notifications", "p")
+    held, answers = threading.Event(), {}
+    store.writer.submit(lambda conn: held.wait(10))  # the writer is busy with another job
+    for name, keys in {"a": [1, 2], "b": [2, 3, 3], "c": [4], "d": [1]}.items():
+        part.add([note_item(i) for i in keys], lambda fresh, name=name: answers.setdefault(name, fresh))
+    assert store.writer.pending_rows == 8
+    held.set()
+    store.writer.flush()
+    assert answers == {"a": True, "b": [False, True, False], "c": True, "d": [False]}
+    assert [row.key for row in part.recent(10)] == ["n1", "n2", "n3", "n4"]
+    store.close()
