@@ -14,10 +14,6 @@ medians with their spread (min-max):
   4. the store's size per 1,000,000 ntfy messages, and the write rate that built it.
 
 The lab runs in a subprocess, so the UI's process does only UI work.
-
---no-gather (a diagnostic): the notifications panel reads without its frame gather (its
-sse_batches gather_s), so intake is bound by the client's work rather than by the gather's
-sleeps, and the store's own cost shows in 1.
 """
 
 from __future__ import annotations
@@ -231,12 +227,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000, help="stored items for 2-4 (default 1,000,000)")
     parser.add_argument("--intake", type=int, default=100_000, help="events per intake run (default 100,000)")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--no-gather", action="store_true", help="intake without the panel's frame gather")
     args = parser.parse_args()
-    if args.no_gather:
-        import feedview.ui.notifications
-
-        feedview.ui.notifications.FRAME_S = 0.0  # (read by start_feed as its gather_s)
     lab, base = start_lab()
     try:
         with tempfile.TemporaryDirectory(prefix="feedview-history-") as folder:
