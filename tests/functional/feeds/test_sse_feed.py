@@ -343,4 +343,3 @@ async def test_the_feed_parses_raw_only_when_asked(raw):
         [note] = await take(feed, 1)
     assert note._raw is None
     assert note.priority == 4 and note.raw["actions"] == [{"action": "view"}]
-
