@@ -30,6 +30,7 @@ from ..config import PanelConfig
 from ..feeds.state import FeedState
 from ..text import clean_line
 from .emoji import split_tags
+from .frames import FRAME_S
 from .line_list import LineList
 from .panel import FeedPanel
 from .safe import safe_text
@@ -131,7 +132,8 @@ class NotificationView(LineList, can_focus=True):
     # -- the feed --------------------------------------------------------------------------
 
     def start_feed(self, **overrides: Any) -> Worker[None]:
-        return super().start_feed(batches=True, **overrides)
+        # a trickling stream gathers for a frame between reads: the screen shows it once a frame
+        return super().start_feed(batches=True, gather_s=FRAME_S, **overrides)
 
     async def resume(self) -> dict[str, Any]:
         """The stored items at once, then the stream from where the store left it: after the last

@@ -10,10 +10,10 @@ import time
 import httpx
 import pytest
 import trustme
-from servers import FAST, HOLD, ScriptedServer, collect, take, wait_until
+from servers import FAST, HOLD, Gate, ScriptedServer, collect, take, wait_until
 
 from feedview.feeds.limits import MIN_RECONNECT_S
-from feedview.feeds.sse import Notification, ReconnectPolicy, SseEvent, _reconnect_delay, sse_feed
+from feedview.feeds.sse import Notification, ReconnectPolicy, SseEvent, _reconnect_delay, sse_batches, sse_feed
 from feedview.feeds.state import FeedState
 
 
@@ -343,3 +343,18 @@ async def test_the_feed_parses_raw_only_when_asked(raw):
         [note] = await take(feed, 1)
     assert note._raw is None
     assert note.priority == 4 and note.raw["actions"] == [{"action": "view"}]
+
+
+async def test_a_gathering_reader_loses_nothing_and_keeps_the_order(raw):
+    gates = [Gate() for _ in range(3)]
+    raw.reply(b"data: 1\n\n", gates[0], b"data: 2\n\n", gates[1], b"data: 3\n\n", b"data: 4\n\n", gates[2], HOLD)
+    seen: list[str] = []
+    batches = sse_batches(raw.url, gather_s=0.05, **FAST)
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            if not isinstance(batch[0], FeedState):
+                seen.extend(event.data for event in batch)
+                gates[min(len(seen), 3) - 1].open()  # the server goes on once the reader has what it sent
+            if seen == ["1", "2", "3", "4"]:
+                break
+    assert seen == ["1", "2", "3", "4"]
