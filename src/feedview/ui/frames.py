@@ -6,8 +6,8 @@ second). Views ask to be flushed at the next frame; one timer per app flushes th
 asked, and only those, in one pass, so they reach the screen in the same repaint (with many
 busy panels, a frame takes the focused one and a few others in turn: see `_flush`). The
 timer runs only while something is due: an idle dashboard costs nothing.
-Widgets that show a relative time or a countdown join the second tick: one timer, one
-repaint a second for all of them.
+Widgets that show a relative time or a countdown join the second tick: one timer for all
+of them, whose callbacks run a few to a frame.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from textual.timer import Timer
 
 FRAME_S = 1 / 30  # what arrived is shown at most this often
 VIEWS_PER_FRAME = 1  # views besides the focused one that one frame flushes (the rest: the next frames)
+SECOND_PER_FRAME = 2  # once-a-second callbacks run in one frame (the rest: the next frames)
 
 
 class Flushable(Protocol):
@@ -36,6 +37,7 @@ class Frames:
         self._frame: Timer | None = None
         self._second: Timer | None = None
         self._every_second: weakref.WeakKeyDictionary[object, Callable[[], None]] = weakref.WeakKeyDictionary()
+        self._second_due: list[object] = []  # owners whose once-a-second callback is still to run
 
     def request(self, view: Flushable) -> None:
         """Flush `view` at the next frame (once, however often it asks)."""
@@ -76,8 +78,21 @@ class Frames:
             self._second = None
 
     def _tick(self) -> None:
-        for callback in list(self._every_second.values()):
-            callback()
+        """The second: its callbacks run SECOND_PER_FRAME to a frame, not all in one. Sixteen
+        panels whose times all read differently at the same moment would repaint together, one
+        frame of ~150 lines (~100 ms): a key pressed then waited for it (benchmarks/ui_firehose.py,
+        case 7's key-to-paint tail)."""
+        self._second_due = list(self._every_second.keys())
+        self._run_second_share()
+
+    def _run_second_share(self) -> None:
+        share, self._second_due = self._second_due[:SECOND_PER_FRAME], self._second_due[SECOND_PER_FRAME:]
+        for owner in share:
+            callback = self._every_second.get(owner)  # (gone: stopped since the second began)
+            if callback is not None:
+                callback()
+        if self._second_due:
+            self._app.set_timer(FRAME_S, self._run_second_share, name="second share")
 
 
 def frames_of(app: App) -> Frames:
