@@ -183,7 +183,11 @@ def _vacuum(path: Path) -> None:
 
     from ..store.db import connect
 
-    conn = connect(path)
+    try:
+        conn = connect(path)  # (WAL mode, set on connecting, may be busy too)
+    except sqlite3.OperationalError as exc:
+        print(f"feedview history: the file was not compacted ({one_line(str(exc))})", file=sys.stderr)
+        return
     try:
         conn.execute("VACUUM")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

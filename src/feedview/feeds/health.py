@@ -258,7 +258,8 @@ class _Plan:
 
     @classmethod
     def of(cls, check: HealthCheck) -> _Plan:
-        headers = httpx.Headers({"Accept-Encoding": ACCEPT_ENCODING, **check.headers})  # theirs win, any case
+        headers = httpx.Headers({"Accept-Encoding": ACCEPT_ENCODING})
+        headers.update(check.headers)  # theirs win, in any case (a dict merge would join both values)
         url = httpx.URL(check.url)
         secrets = _secrets(check, url)
         if url.userinfo:  # the URL's credentials, as HTTP basic auth (they win over a header, as in httpx)

@@ -180,7 +180,7 @@ async def sse_batches(
                     asked = time.monotonic()
                     pause_at = asked + PAUSE_EVERY_S
                     async for chunk in decoded_chunks(response, max_chunk=BATCH_BYTES):
-                        waited = time.monotonic() - asked  # for this chunk: the network was slower than we are
+                        waited = time.monotonic() - asked if gather_s else 0.0  # the network was slower than we
                         try:
                             events = decoder.feed(chunk)
                         except EventStreamError as exc:  # what came before the broken limit still goes out
@@ -203,7 +203,8 @@ async def sse_batches(
                             # without this, a compressed stream of them would hold the loop for minutes
                             await asyncio.sleep(0)
                             pause_at = time.monotonic() + PAUSE_EVERY_S
-                        asked = time.monotonic()
+                        if gather_s:
+                            asked = time.monotonic()
                     if poll:
                         yield [FeedState("closed", "the server sent what it had cached")]
                         return

@@ -130,17 +130,15 @@ class _Inflater:
         return self._z.eof
 
 
-async def decoded_chunks(
+def decoded_chunks(
     response: httpx.Response, *, max_chunk: int = DEFAULT_MAX_CHUNK, whole: bool = False
 ) -> AsyncGenerator[bytes, None]:
     """The response body as it arrives, its content coding undone, in pieces of at most
     `max_chunk` bytes (however small the compressed input). Raises BodyError for a coding
     other than one gzip or deflate, or a corrupt body, and with `whole` for a compressed body
-    cut short (a stream that ends with its connection is not); httpx's errors pass through."""
-    pieces = decoded(content_codings(response), response.aiter_raw(), max_chunk=max_chunk, whole=whole)
-    async with contextlib.aclosing(pieces):
-        async for piece in pieces:
-            yield piece
+    cut short (a stream that ends with its connection is not); httpx's errors pass through.
+    `decoded` itself, not a generator around it: one generator frame per piece on the SSE path."""
+    return decoded(content_codings(response), response.aiter_raw(), max_chunk=max_chunk, whole=whole)
 
 
 async def decoded(

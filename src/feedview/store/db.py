@@ -34,6 +34,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.create_function("casefold", 1, str.casefold, deterministic=True)  # (schema.ITEM_WORDS)
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -52,7 +53,13 @@ def open_file(path: Path) -> tuple[sqlite3.Connection, str | None]:
     try:
         return _open_checked(path), None
     except _Damaged as damaged:
-        aside = move_aside(path)
+        try:
+            aside = move_aside(path)
+        except OSError as exc:  # (a damaged file in a folder it cannot leave)
+            raise StoreUnusable(
+                f"history: {path} is damaged ({damaged}) and cannot be moved aside ({exc.strerror or exc}): "
+                "history is off for this run"
+            ) from None
         note = f"history: {path} was damaged ({damaged}): moved aside to {aside.name}; starting a new one"
         try:
             return _open_checked(path), note

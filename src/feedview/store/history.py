@@ -358,10 +358,6 @@ class PanelStore:
     def cursors(self) -> dict[str, str]:
         return dict(self.store.read("SELECT name, value FROM cursors WHERE panel = ?", (self.id,)))
 
-    def set_cursors(self, cursors: Mapping[str, str]) -> None:
-        values = dict(cursors)
-        self.store.writer.submit(lambda conn: _put_cursors(conn, self.id, values))
-
     # -- GitHub threads and pages ---------------------------------------------------------
 
     def threads(self) -> list[tuple[str, str, bool, str]]:
@@ -386,11 +382,6 @@ class PanelStore:
                 _put_cursors(conn, self.id, values)
 
         self.store.writer.submit(job, rows=len(rows))
-
-    def mark_thread_read(self, thread_id: str) -> None:
-        self.store.writer.submit(
-            lambda conn: conn.execute("UPDATE threads SET unread = 0 WHERE panel = ? AND id = ?", (self.id, thread_id))
-        )
 
     def pages(self) -> list[tuple[str, str, str]]:
         """(url, etag, payload) of every page kept."""

@@ -108,7 +108,9 @@ INDEX_RANGE = (
     "WHERE id > ? AND id <= ?"
 ).format(**_words(""))
 # The same words as one text, for the newest items not in the index yet (matched by substring)
-ITEM_WORDS = "lower({})".format(" || ' ' || ".join(f"coalesce({words}, '')" for words in _words("items").values()))
+# casefold: a function every connection registers (db.connect), as Python's str.casefold: SQLite's
+# lower() and LIKE fold ASCII only, and the query's words are casefolded ("Ärger", "Straße")
+ITEM_WORDS = "casefold({})".format(" || ' ' || ".join(f"coalesce({words}, '')" for words in _words("items").values()))
 
 # Version 2: the search index keeps no per-item column sizes (columnsize=0; they serve only
 # ranking, and results come newest first): a third less of the writer's time per item indexed.

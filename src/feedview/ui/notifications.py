@@ -118,6 +118,7 @@ class NotificationView(LineList, can_focus=True):
         self._newer_above = 0  # newer items above the rows in view, last reported
         self._detail_shown = ""  # the status line's detail, last posted
         self._detail_at = -1.0  # when it was last made (monotonic)
+        self._sampled_at = -1.0  # when the rate window last took a sample (monotonic)
         self.store: Any = None  # this panel's part of the history store (feedview.store.PanelStore)
         self._restored = False  # the stored items are in `entries` (once, however often the feed restarts)
         self._not_arrivals = 0  # items taken in that are not news (the stored ones, shown at start)
@@ -326,9 +327,13 @@ class NotificationView(LineList, can_focus=True):
         every = DETAIL_EVERY_S if self.has_focus else 1.0
         if not force and time.monotonic() - self._detail_at < every:
             return
-        self._detail_at = time.monotonic()
         now = self.clock()  # (the rate reads the app's clock: tests pin it, so a rate shown never varies)
-        self._rate_window.append((now, self.received))
+        self._detail_at = time.monotonic()
+        if self._detail_at - self._sampled_at >= DETAIL_EVERY_S:
+            # a rate sample at most every DETAIL_EVERY_S: forced redraws (a pinned list's count moves
+            # every frame) would fill the window with a fraction of a second and drop the rate
+            self._sampled_at = self._detail_at
+            self._rate_window.append((now, self.received))
         detail = self._detail_text()
         if detail.plain != self._detail_shown:  # (a quiet stream's line stays as it is: no repaint)
             self._detail_shown = detail.plain

@@ -78,3 +78,10 @@ async def test_read_decoded_bounds_any_clients_body():
     assert await read_decoded([], pieces(b"ab", b"cd"), 10) == b"abcd"
     with pytest.raises(BodyError, match="ends before its end"):
         await read_decoded(["gzip"], pieces(gzip.compress(b"x" * 100)[:20]), 1000)
+
+
+async def test_a_checks_own_accept_encoding_replaces_the_default_in_any_case():
+    async with RouteServer({"/": (200, {}, {"status": "pass"})}) as server:
+        check = HealthCheck(server.base_url + "/", headers={"accept-encoding": "identity"})
+        [sample] = await first_samples([check], 1)
+    assert sample.ok and server.requests[0][1]["accept-encoding"] == "identity"

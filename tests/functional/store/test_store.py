@@ -192,6 +192,32 @@ def test_search_finds_the_newest_items_before_the_index_reaches_them(tmp_path):
     store.close()
 
 
+def test_search_before_the_index_folds_case_beyond_ascii(tmp_path):
+    from feedview.store.history import PanelStore, Retention
+
+    path = tmp_path / "history.sqlite3"
+    store, _ = HistoryStore.open(path)
+    assert store is not None
+    raw = {"id": "u1", "topic": "alerts", "time": 1_767_225_600, "title": "Ärger im Büro", "message": "Straße zu"}
+    write(store, [NewItem("u1", time.time(), raw["time"], 3, None, None, json.dumps(raw))])
+    store.close()
+    with sqlite3.connect(path) as conn:  # as if the index had not reached it yet
+        conn.execute("INSERT INTO items_fts(items_fts) VALUES ('delete-all')")
+        conn.execute("UPDATE search_index SET upto = 0")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another feedview writes: this one's index cannot catch up
+    try:
+        store, _ = HistoryStore.open(path)
+        assert store is not None
+        part = PanelStore(store, store.read("SELECT id FROM panels")[0][0], Retention())
+        for words in ("ärger", "ÄRGER", "straße", "STRASSE"):
+            assert [row.key for row in part.search(words)] == ["u1"], words
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.close()
+
+
 def test_the_writer_indexes_what_it_wrote_once_idle(tmp_path):
     from feedview.store.history import unindexed
 
