@@ -168,10 +168,14 @@ def _prune(path: Path, config_path: str | None) -> int:
             done.append(sum(prune_panel(conn, pid, retention.get(key, Retention())) for pid, key in panels))
 
         store.writer.submit(job)
-        store.writer.flush()
+        flushed = store.writer.flush(timeout=3600.0)  # (a year of a busy topic takes a while)
+        failed = store.writer.broken or (None if flushed and done else "history: the prune did not finish")
         gone = sum(done)
     finally:
         store.close()
+    if failed:
+        print(f"feedview history: {one_line(failed)}", file=sys.stderr)
+        return 1
     _vacuum(path)
     after = path.stat().st_size
     print(f"pruned {gone:,} items; {path} is {after / 1e6:,.1f} MB (was {before / 1e6:,.1f} MB)")
