@@ -22,9 +22,10 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..kinds import KINDS, kind_of
+from .still import StillFooter, StillLines, StillScreen
 
 if TYPE_CHECKING:
     from textual import events
@@ -44,6 +45,10 @@ WEB_CLOSE_PANEL_KEY = "x"  # feedview serve: in a browser ctrl+w closes the tab,
 
 def panel_class(kind: str) -> type[FeedPanel]:
     return kind_of(kind).panel_class()
+
+
+class Panels(Container, StillLines):
+    """The panels' container (tabs or grid): its own lines are drawn again only when they change."""
 
 
 class FeedviewApp(App[int]):
@@ -161,6 +166,9 @@ class FeedviewApp(App[int]):
 
     # -- layout -----------------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        return StillScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         # no tab bar yet: add_panel mounts it with the first panel (the first frame without it)
         starting = []
@@ -168,8 +176,8 @@ class FeedviewApp(App[int]):
             starting = [Static("Starting the feed lab…", id="empty")]
         elif self.panels_after_first_frame:
             starting = [Static("Opening panels…", id="empty")]
-        yield Container(*starting, id="panels", classes=f"-{self.layout_mode}")
-        yield Footer()
+        yield Panels(*starting, id="panels", classes=f"-{self.layout_mode}")
+        yield StillFooter()
 
     async def on_mount(self) -> None:
         self._use_web_keys()

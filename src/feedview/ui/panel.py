@@ -32,6 +32,7 @@ from ..feeds.state import FeedState
 from ..kinds import kind_of
 from ..text import clean_line, one_line
 from .frames import frames_of
+from .still import StillLines
 from .timefmt import clock_time
 
 YIELD_EVERY_S = 0.004  # a busy feed gives the event loop (keys, repaints) a turn this often
@@ -232,7 +233,11 @@ class PanelView(_WidgetMixin):
         """Stop or resume pulling the feed (views with `can_pause`)."""
 
 
-class FeedPanel(Vertical):
+class StatusRow(Horizontal, StillLines):
+    """A panel's state and details (two Statics): its own lines are drawn again only when they change."""
+
+
+class FeedPanel(Vertical, StillLines):
     """A dashboard panel: title, connection state and details, and its view."""
 
     DEFAULT_CLASSES = "panel"
@@ -279,7 +284,7 @@ class FeedPanel(Vertical):
         return "tab-" + (self.id or "").removeprefix("panel-")
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="status"):
+        with StatusRow(classes="status"):
             yield Static(classes="state")
             yield Static(classes="detail")
         yield from self.compose_extra()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from textual.widgets import Tab, Tabs
 
+from .still import StillLines
+
 __all__ = ["PanelTabs", "Tab"]
 
 
-class PanelTabs(Tabs):
+class PanelTabs(Tabs, StillLines):
     """Tabs whose labels change all the time (unread counts, connection dots): the
     underline follows them without animating, or it would never come to rest."""
 
