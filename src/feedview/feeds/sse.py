@@ -128,9 +128,10 @@ async def sse_batches(
 ) -> AsyncGenerator[list, None]:
     """`sse_feed`, one list per batch of bytes received: for consumers that write in batches.
 
-    gather_s: when a read had to wait for the network and brought less than a bite (the
-    stream trickles), wait this long before the next one, so that what comes meanwhile
-    arrives in one read, not a read per packet. A dashboard shows what arrived once a
+    gather_s: when a read had to wait for the network, or came after such a pause, and
+    brought less than a bite (the stream trickles), wait this long before the next one, so
+    that what comes meanwhile arrives in one read, not a read per packet (nor two: one for
+    what gathered, one waiting for the next packet). A dashboard shows what arrived once a
     frame; sixteen panels at 625 events/s each otherwise read 3,200 times a second
     (benchmarks/ui_firehose.py case 7: 88 % of a core -> 65 %). A stream faster than its
     reader never waits for a read, so it is never held back.
@@ -179,6 +180,7 @@ async def sse_batches(
                     malformed: EventStreamError | None = None
                     asked = time.monotonic()
                     pause_at = asked + PAUSE_EVERY_S
+                    gathered = False  # the last chunk came after a gathering pause
                     async for chunk in decoded_chunks(response, max_chunk=BATCH_BYTES):
                         waited = time.monotonic() - asked if gather_s else 0.0  # the network was slower than we
                         try:
@@ -195,10 +197,16 @@ async def sse_batches(
                                 yield items
                         if malformed is not None:
                             raise Final("error", f"the stream is malformed: {malformed}")
-                        if gather_s and waited > GATHER_AFTER_WAIT_S and len(chunk) < BATCH_BYTES:
-                            await asyncio.sleep(gather_s)  # let a trickle gather, rather than read each packet
+                        if gather_s and len(chunk) < BATCH_BYTES and (gathered or waited > GATHER_AFTER_WAIT_S):
+                            # the socket had no more than this (the read waited for it, or it is what
+                            # came in a gathering): let a trickle gather, rather than read each packet
+                            await asyncio.sleep(gather_s)
+                            gathered = True
                             pause_at = time.monotonic() + PAUSE_EVERY_S
-                        elif time.monotonic() >= pause_at:
+                            asked = time.monotonic()
+                            continue
+                        gathered = False
+                        if time.monotonic() >= pause_at:
                             # a chunk that dispatches nothing (blank lines, comments) awaits nothing:
                             # without this, a compressed stream of them would hold the loop for minutes
                             await asyncio.sleep(0)
