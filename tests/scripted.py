@@ -49,7 +49,7 @@ def note(
         "priority": priority,
         "tags": list(tags),
     }
-    return Notification(f"n{i}", "alerts", SseEvent("message", "", ""), raw)
+    return Notification.of(f"n{i}", "alerts", SseEvent("message", "", ""), raw)
 
 
 class Script:

@@ -65,7 +65,7 @@ class _WatchLine(msgspec.Struct, gc=False):
     title: str
     message: str
     priority: int
-    tags: list[str]
+    tags: tuple[str, ...]
     click: str | None
 
 

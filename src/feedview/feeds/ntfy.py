@@ -42,7 +42,7 @@ class NtfyMessage(msgspec.Struct, frozen=True, gc=False):
     title: str = ""
     message: str = ""
     priority: Annotated[int, msgspec.Meta(ge=1, le=5)] = 3  # 1 (min) .. 5 (max)
-    tags: list[str] = []
+    tags: tuple[str, ...] = ()  # (a tuple: the garbage collector stops tracking it, never a list)
     click: Annotated[str, msgspec.Meta(min_length=1)] | None = None  # a URL to open
 
 
@@ -77,34 +77,45 @@ def message_from(obj: Any) -> NtfyMessage | None:
             found[field.name] = msgspec.convert(value, field.type)
         except msgspec.ValidationError:
             if field.name == "tags" and type(value) is list:
-                found["tags"] = [tag for tag in value if type(tag) is str]
+                found["tags"] = tuple(tag for tag in value if type(tag) is str)
     kind = found.get("event", "message")
     if kind == "message" and not all(name in found for name in _IDENTITY):
         return None
     return NtfyMessage(**{"id": "", "topic": "", **found})
 
 
-class Notification:
+class Notification(msgspec.Struct, gc=False):
     """An SSE event whose data is an ntfy message.
 
     Its fields (id, topic, time, title, message, priority, tags, click) are those of
-    `ntfy`, the message as NtfyMessage reads it; `event` is the SseEvent it came in,
-    and `raw` the message's whole JSON object (parsed when first asked: only a detail
-    view wants it). The feed makes thousands a second, without __init__.
+    `ntfy`, the message as NtfyMessage reads it; `event` is the SseEvent it came in
+    (kept as its three strings), and `raw` the message's whole JSON object (parsed when
+    first asked: only a detail view wants it).
+
+    The feed makes thousands a second and a panel keeps a thousand: a struct the garbage
+    collector never tracks (nor its message, nor its tags), so a dashboard of sixteen
+    busy panels gives each collection nothing of theirs to walk (a slotted class, its
+    event tuple and its tags list made ~50k objects, and collections of 40-110 ms the
+    tail of key-to-paint: benchmarks/ui_firehose.py case 7). It holds only strings, the
+    message and the parsed JSON, so it can be in no reference cycle.
     """
 
-    __slots__ = ("_raw", "event", "ntfy")
-
     ntfy: NtfyMessage
-    event: SseEvent
-    _raw: Mapping[str, Any] | None
+    type: str  # the SSE event's type, data and id: see `event`
+    data: str
+    last_event_id: str
+    _raw: Mapping[str, Any] | None = None
 
-    def __init__(self, id: str, topic: str, event: SseEvent, raw: Mapping[str, Any]) -> None:
+    @classmethod
+    def of(cls, id: str, topic: str, event: SseEvent, raw: Mapping[str, Any]) -> Notification:
         """From a message parsed elsewhere (a test's, another producer's), read as the feed reads it."""
         message = message_from(raw) or NtfyMessage(id=id, topic=topic)
-        self.ntfy = msgspec.structs.replace(message, id=id, topic=topic)
-        self.event = event
-        self._raw = raw
+        message = msgspec.structs.replace(message, id=id, topic=topic)
+        return cls(message, event.type, event.data, event.last_event_id, raw)
+
+    @property
+    def event(self) -> SseEvent:
+        return SseEvent(self.type, self.data, self.last_event_id)
 
     @property
     def id(self) -> str:
@@ -131,8 +142,8 @@ class Notification:
         return self.ntfy.priority
 
     @property
-    def tags(self) -> tuple[str, ...]:  # (a list in NtfyMessage: msgspec decodes lists faster)
-        return tuple(self.ntfy.tags)
+    def tags(self) -> tuple[str, ...]:
+        return self.ntfy.tags
 
     @property
     def click(self) -> str | None:
@@ -142,7 +153,7 @@ class Notification:
     def raw(self) -> Mapping[str, Any]:
         if self._raw is None:
             try:
-                parsed = _decode_any(self.event.data)
+                parsed = _decode_any(self.data)
             except UNDECODABLE:  # (it was decoded once: only an odd limit could refuse it now)
                 parsed = None
             self._raw = parsed if isinstance(parsed, dict) else {}
@@ -152,13 +163,10 @@ class Notification:
         """A copy with some of id, topic, event and raw changed, its message read again from
         raw: what Notification's named-tuple form offered (a test pins "time" in raw this way)."""
         fields = {"id": self.id, "topic": self.topic, "event": self.event, "raw": self.raw, **changes}
-        return Notification(**fields)
+        return Notification.of(**fields)
 
     def __repr__(self) -> str:
         return f"Notification({self.ntfy!r}, {self.event!r})"
-
-
-_new = object.__new__
 
 
 class SeenIds:
@@ -206,12 +214,13 @@ def notification_items(events: list[SseEvent], seen: SeenIds) -> list[SseEvent |
     """Each event as a Notification when its data is an ntfy message, else as itself
     (ntfy's control events and replayed messages are dropped).
 
-    One flat loop, a C decode into NtfyMessage and three slot stores per notification:
+    One flat loop, a C decode into NtfyMessage and a struct per notification:
     it runs per event at firehose rates, where a helper call per event costs more than
     parsing the message (watch's json_lines reads messages the same way).
     """
     items: list[SseEvent | Notification] = []
     append = items.append
+    notification = Notification
     decode = decode_message
     remember = seen.recent.append
     replayed = seen.before_resume
@@ -236,9 +245,5 @@ def notification_items(events: list[SseEvent], seen: SeenIds) -> list[SseEvent |
         if message.id in replayed:
             continue
         remember(message.id)
-        item = _new(Notification)
-        item.ntfy = message
-        item.event = event
-        item._raw = None
-        append(item)
+        append(notification(message, event[0], data, event[2]))
     return items

@@ -2,10 +2,10 @@
 
 A busy feed must not repaint per item, and N panels must not run N timers (each timer
 repaints on its own phase: four panels with a 30 Hz timer each repainted 43 times a
-second). Views ask to be flushed at the next frame; one timer per app flushes the views that
-asked, and only those, in one pass, so they reach the screen in the same repaint (with many
-busy panels, a frame takes the focused one and a few others in turn: see `_flush`). The
-timer runs only while something is due: an idle dashboard costs nothing.
+second). Views ask to be flushed at the next frame; one timer per app flushes them, and only
+them, one a frame: the focused one, and every other frame while it is due too, the one that
+has waited longest (see `_flush`). The timer runs only while something is due: an idle
+dashboard costs nothing.
 Widgets that show a relative time or a countdown join the second tick: one timer for all
 of them, whose callbacks run a few to a frame.
 """
@@ -20,7 +20,6 @@ from textual.app import App, ScreenStackError
 from textual.timer import Timer
 
 FRAME_S = 1 / 30  # what arrived is shown at most this often
-VIEWS_PER_FRAME = 1  # views besides the focused one that one frame flushes (the rest: the next frames)
 SECOND_PER_FRAME = 2  # once-a-second callbacks run in one frame (the rest: the next frames)
 
 
@@ -34,6 +33,7 @@ class Frames:
     def __init__(self, app: App) -> None:
         self._app = app
         self._due: dict[Flushable, None] = {}  # insertion-ordered, each view once
+        self._others_turn = False  # the next frame flushes another view than the focused one
         self._frame: Timer | None = None
         self._second: Timer | None = None
         self._every_second: weakref.WeakKeyDictionary[object, Callable[[], None]] = weakref.WeakKeyDictionary()
@@ -46,22 +46,27 @@ class Frames:
             self._frame = self._app.set_timer(FRAME_S, self._flush, name="frames")
 
     def _flush(self) -> None:
-        """Flush the views that asked: the focused one first, then at most VIEWS_PER_FRAME others in
-        the order they asked; the rest stay due, first in line for the next frame. Sixteen busy
-        panels in a grid would otherwise all repaint every frame (a frame of 150 lines took ~100 ms
-        to paint), and a key pressed meanwhile would wait for all of them."""
+        """Flush one view that asked: the focused one, or, every other frame while it is due too,
+        the one that has waited longest (the rest stay due, first in line for the next frame).
+        Textual repaints the box around everything that changed in a frame: the focused panel
+        and another one across a grid of sixteen made a box of most of the screen (~15 ms a
+        frame, benchmarks/ui_firehose.py case 7), where one panel's box costs a few ms; and a
+        key pressed meanwhile waited for it."""
         self._frame = None
         try:
             focused = self._app.focused
         except ScreenStackError:  # the app is closing: its views have nothing more to show
             return
-        first = [view for view in self._due if view is cast(object, focused)]
-        others = [view for view in self._due if view is not cast(object, focused)]
-        now, later = others[:VIEWS_PER_FRAME], others[VIEWS_PER_FRAME:]
-        self._due = dict.fromkeys(later)
-        for view in first + now:
+        first_other = next((view for view in self._due if view is not cast(object, focused)), None)
+        view: Flushable | None = first_other
+        focused_due = focused is not None and cast(Flushable, focused) in self._due
+        if focused_due and (first_other is None or not self._others_turn):
+            view = cast(Flushable, focused)
+        self._others_turn = view is not first_other
+        if view is not None:
+            del self._due[view]
             view.flush_frame()
-        if later and self._frame is None:
+        if self._due and self._frame is None:
             self._frame = self._app.set_timer(FRAME_S, self._flush, name="frames")
 
     def every_second(self, owner: object, callback: Callable[[], None]) -> None:

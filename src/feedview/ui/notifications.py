@@ -13,12 +13,13 @@ import contextlib
 import contextvars
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -40,6 +41,7 @@ from .timefmt import age, stamp
 READ_STYLE = Style(dim=True)  # a notification marked read
 SEARCH_LIMIT = 500  # results a search shows (the newest)
 MAX_IN_FLIGHT = 50_000  # items waiting for the history store's commit before the stream waits too
+LINE_CACHE_PAGES = 3  # rendered rows kept: three pages (the one in view and one either side)
 DETAIL_EVERY_S = 0.25  # how often the "N received · rate" line is redrawn
 PRIORITY_ICONS = {5: "‼", 4: "!", 3: "•", 2: "↓", 1: "·"}
 PRIORITY_STYLES = {
@@ -59,6 +61,41 @@ def priority_of(item: Any) -> int:
 def sent_time(item: Any, received: float) -> float:
     sent = getattr(item, "time", None)
     return float(sent) if isinstance(sent, (int, float)) and sent > 0 else received
+
+
+class Entries:
+    """The rows a panel keeps, oldest first: (item, when received) pairs, at most `maxlen`.
+
+    Two ring buffers, not one of pairs: a pair per item was a tuple the garbage collector
+    tracked (sixteen busy panels kept 16,000 of them for each collection to walk).
+    """
+
+    __slots__ = ("items", "times")
+
+    def __init__(self, maxlen: int) -> None:
+        self.items: deque[Any] = deque(maxlen=maxlen)
+        self.times: deque[float] = deque(maxlen=maxlen)
+
+    def add(self, batch: list[Any], now: float) -> None:
+        self.items.extend(batch)
+        self.times.extend([now] * len(batch))
+
+    def extend(self, pairs: Iterable[tuple[Any, float]]) -> None:
+        for item, received in pairs:
+            self.items.append(item)
+            self.times.append(received)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple[Any, float]:
+        return self.items[index], self.times[index]
+
+    def __iter__(self) -> Iterator[tuple[Any, float]]:
+        return zip(self.items, self.times)  # noqa: B905  (the two always hold as many)
+
+    def __reversed__(self) -> Iterator[tuple[Any, float]]:
+        return zip(reversed(self.items), reversed(self.times))  # noqa: B905
 
 
 class NotificationView(LineList, can_focus=True):
@@ -104,9 +141,14 @@ class NotificationView(LineList, can_focus=True):
     def __init__(self, config: PanelConfig) -> None:
         super().__init__(config)
         # (item, when received), oldest first; item number n (1-based) sits at n - first_seq
-        self.entries: deque[tuple[Any, float]] = deque(maxlen=config.rows)
+        self.entries = Entries(config.rows)
         self.received = 0  # items taken in since the panel opened: the newest item's number
         self.cursor_seq = 0  # the selected item's number (0: none: follow the newest)
+        # The number of the item on row 0. Following the newest, each frame moves it up to the
+        # newest; a pinned list keeps it, so the rows in view stay where they are without a
+        # scroll (in Textual a scroll lays out the whole screen again: ~20-40 ms a frame with
+        # sixteen panels), and the newer items wait above it until the reader goes up there.
+        self.top_seq = 0
         self.paused = False
         self._resume: asyncio.Event | None = None
         self._last_feed_state: FeedState | None = None
@@ -114,7 +156,7 @@ class NotificationView(LineList, can_focus=True):
         self._urgent: Any = None  # the newest urgent item since the last frame
         self._urgent_count = 0  # and how many there were
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=8)
-        self._line_cache: LRUCache[tuple, Strip] = LRUCache(512)
+        self._line_cache: LRUCache[tuple, Strip] = LRUCache(LINE_CACHE_PAGES * 24)
         self._newer_above = 0  # newer items above the rows in view, last reported
         self._detail_shown = ""  # the status line's detail, last posted
         self._detail_at = -1.0  # when it was last made (monotonic)
@@ -192,7 +234,7 @@ class NotificationView(LineList, can_focus=True):
             await self.share_loop()
 
     def _take(self, batch: list[Any], now: float) -> None:
-        self.entries.extend([(item, now) for item in batch])
+        self.entries.add(batch, now)
         self.received += len(batch)
         urgent = [item for item in batch if getattr(item, "priority", 0) >= 4]
         if urgent:
@@ -268,12 +310,10 @@ class NotificationView(LineList, can_focus=True):
         if not new:
             return
         self._shown_seq = self.received
-        kept = len(self.entries)
-        self.virtual_size = Size(self.scrollable_content_region.width, kept)
-        if self.cursor_seq:
-            # Someone is reading an older item: keep the rows they look at where they are.
-            self.set_scroll(None, min(self.scroll_y + new, max(0, kept - 1)))
-        self.refresh()
+        self._set_rows(len(self.entries))
+        if not self.cursor_seq:
+            self.top_seq = self.received
+        self.refresh()  # (pinned: the rows in view only change as the oldest ones go)
         self._show_newer_above()
         self.keep_times_current()
         self.arrived(new - min(new, self._not_arrivals))
@@ -282,6 +322,21 @@ class NotificationView(LineList, can_focus=True):
         if self._urgent_count:
             self.post_message(self.Urgent(self, self._urgent, self._urgent_count))
             self._urgent, self._urgent_count = None, 0
+
+    def _set_rows(self, rows: int) -> None:
+        """The scrollable height: `rows`. A virtual size lays out the whole screen in Textual
+        (a filling list of each of sixteen panels: 25-45 ms a frame), which only matters when the
+        scrollbar comes or goes; while it stays, its thumb is all that changes (textual==8.2.8,
+        pinned: as Widget._size_updated does without a layout)."""
+        size, before = Size(self.scrollable_content_region.width, rows), self.virtual_size
+        height = self.scrollable_content_region.height
+        if size == before:
+            return
+        if size.width == before.width and min(rows, before.height) > height > 0:
+            self.set_reactive(NotificationView.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
 
     class Urgent(Message):
         """Priority 4 or 5 arrived: `count` such items since the last frame, `newest` of them."""
@@ -300,7 +355,7 @@ class NotificationView(LineList, can_focus=True):
         """Reading an older item pins the list: the status line says how many newer items sit above
         the rows in view, and how to follow again (as `less +F` does). On the status line, which
         never changes the layout: a banner that came and went re-laid out a grid of 16 panels."""
-        count = 0 if not self.cursor_seq else int(self.scroll_y)
+        count = 0 if not self.cursor_seq else self.received - self.top_seq + int(self.scroll_y)
         if count != self._newer_above:
             self._newer_above = count
             self._update_detail(force=True)
@@ -360,14 +415,15 @@ class NotificationView(LineList, can_focus=True):
     # -- rows -------------------------------------------------------------------------------
 
     def entry_at(self, row: int) -> tuple[Any, float] | None:
-        """The item `row` rows below the newest, and when it arrived."""
-        if 0 <= row < len(self.entries):
-            return self.entries[-1 - row]
+        """The item on `row` (the item numbered top_seq - row), and when it arrived."""
+        newer = self.received - self.top_seq + row  # items newer than it
+        if row >= 0 and newer < len(self.entries):
+            return self.entries[-1 - newer]
         return None
 
     def row_of(self, seq: int) -> int | None:
-        row = self.received - seq
-        return row if 0 <= row < len(self.entries) else None
+        row = self.top_seq - seq
+        return row if row >= 0 and self.received - seq < len(self.entries) else None
 
     @property
     def cursor_row(self) -> int:
@@ -380,11 +436,21 @@ class NotificationView(LineList, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self.entries)
+        return max(0, len(self.entries) - (self.received - self.top_seq))
 
     def select_row(self, row: int) -> None:
-        # the top row is the newest: selecting it follows the newest again, as `home` does
-        self.cursor_seq = self.received - row if row else 0
+        seq = self.top_seq - row
+        self.cursor_seq = 0 if seq >= self.received else seq  # the newest: follow it, as `home` does
+
+    def move_to_row(self, row: int) -> None:
+        if row < 0 and self.cursor_seq and self.received > self.top_seq:
+            # up from a pinned list's top row, into the newer items that waited above it:
+            # their rows come into being above the ones in view, which keep their place
+            shift = self.received - self.top_seq
+            self.top_seq = self.received
+            self.set_scroll(None, self.scroll_y + shift)
+            row += shift
+        super().move_to_row(row)
 
     def render_lines(self, crop):
         # What every line of this pass shares, computed once.
@@ -403,7 +469,7 @@ class NotificationView(LineList, can_focus=True):
         selected = row == cursor_row
         when = age(sent_time(item, received), now)
         read = bool(self.read_keys) and getattr(item, "id", None) in self.read_keys
-        key = (self.received - row, width, when, selected, look, read)
+        key = (self.top_seq - row, width, when, selected, look, read)
         strip = self._line_cache.get(key)
         if strip is None:
             strip = self._render_entry(item, when, width, selected)
@@ -447,14 +513,21 @@ class NotificationView(LineList, can_focus=True):
         super().notify_style_update()
         self._line_cache.clear()
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Keep the rows in view and a page either side, no more: a firehose fills any cache at
+        # once, and each strip is ~15 objects the garbage collector walks (512 strips a panel made
+        # 16 panels' collections take 45-120 ms, the tail of key-to-paint).
+        self._line_cache = LRUCache(LINE_CACHE_PAGES * max(8, event.size.height))
+
     # -- cursor and actions -----------------------------------------------------------------
 
     def action_cursor_newest(self) -> None:
+        self.top_seq = self.received
         self.move_to_row(0)  # and follow the newest again
         self._show_newer_above()
 
     def action_cursor_oldest(self) -> None:
-        self.move_to_row(len(self.entries) - 1)
+        self.move_to_row(self.row_count - 1)
 
     def action_open_detail(self) -> None:
         entry = self.entry_at(self.cursor_row)

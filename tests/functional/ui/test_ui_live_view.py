@@ -45,6 +45,11 @@ async def test_a_pinned_list_says_how_many_newer_items_wait_and_home_follows_aga
         script.put(*(note(i) for i in range(6, 43)))  # 37 newer, above the rows in view
         await wait_until(lambda: "▲ 37 newer · home follows" in detail_of(app))
         assert view.selected().id == "n4"  # the reader's item stays put
+        await pilot.press("up")  # up goes one item newer, still pinned...
+        assert view.selected().id == "n5" and view.cursor_seq
+        await pilot.press("up")  # ...and on, into the ones that came since
+        assert view.selected().id == "n6" and view.cursor_seq
+        await wait_until(lambda: "newer · home follows" in detail_of(app))
         await pilot.press("home")
         await wait_until(lambda: "newer" not in detail_of(app))
         assert view.selected().id == "n42" and view.cursor_seq == 0  # following the newest again

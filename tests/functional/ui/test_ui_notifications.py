@@ -43,7 +43,7 @@ def note(
         "tags": list(tags),
         **({"click": click} if click else {}),
     }
-    return Notification(raw["id"], "ops", SseEvent("message", json.dumps(raw), raw["id"]), raw)
+    return Notification.of(raw["id"], "ops", SseEvent("message", json.dumps(raw), raw["id"]), raw)
 
 
 def app_with(script: Script, *, rows: int = 1000, clock=lambda: NOW, panels: int = 1) -> RecordingApp:
