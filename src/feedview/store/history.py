@@ -35,6 +35,7 @@ PRUNE_EVERY = 5_000  # items written to a panel between two retention passes (or
 INDEX_SLICE = 500  # items indexed for search in one transaction of a quiet writer (a commit waits for one at most)
 INDEX_QUIET_RATE = 20_000  # items a second: a writer taking in fewer is quiet, and the index catches up between rounds
 INDEX_QUIET_S = 0.05  # or a writer given no job for this long
+RATE_WINDOW_S = 0.1  # the rate items come at is measured over this long
 INDEX_LAG_MAX = 100_000  # more items than this waiting for the index: each write indexes the excess with it
 CHECKPOINT_EVERY_S = 0.5  # the log is folded back into the file this often while writes go on (in its own thread)
 INSERT_ROWS = 2048  # items in one INSERT at most (7 parameters each; SQLite takes 32,766)
@@ -193,7 +194,7 @@ class Writer:
         rate they come at, not the writer's own pace, which the index slows)."""
         now = time.monotonic()
         elapsed = now - self._measured_at
-        if elapsed >= INDEX_QUIET_S:
+        if elapsed >= RATE_WINDOW_S:
             self._busy = self._arrived > INDEX_QUIET_RATE * elapsed
             self._arrived, self._measured_at = 0, now
 
