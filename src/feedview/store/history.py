@@ -55,13 +55,15 @@ class Retention:
 
 class NewItem(NamedTuple):
     """An item as a view hands it to the store: a tuple, bound to the INSERT as it is (a firehose
-    makes thousands a second, and the writer adds no Python work per row)."""
+    makes thousands a second, and the writer adds no Python work per row). "None" may be given
+    as "" (or 0 for `sent`), which the INSERT stores as NULL: sqlite3 binds None ten times slower
+    than a string (it looks for an adapter first), and a row is bound holding the GIL."""
 
-    key: str | None  # unique within the panel (an ntfy message id); None: never deduplicated
+    key: str | None  # unique within the panel (an ntfy message id); None or "": never deduplicated
     received: float
-    sent: int | None
+    sent: int | None  # None or 0: unknown
     priority: int
-    event: str | None  # the SSE event type (None, or "message": the default)
+    event: str | None  # the SSE event type (None, "" or "message": the default)
     event_id: str | None  # the SSE id (Last-Event-ID); None or "": none
     payload: str  # the data as received
 
@@ -614,7 +616,7 @@ def insert_items(conn: sqlite3.Connection, panel: int | None, items: Sequence[Ro
 @lru_cache(maxsize=64)
 def _insert_sql(panel: int, rows: int) -> str:
     """The INSERT of `rows` items (a power of two: a handful of statements, prepared once each)."""
-    row = f"({panel}, ?, ?, ?, ?, ?, ?, ?)"  # (the panel id is our own integer)
+    row = f"({panel}, nullif(?, ''), ?, nullif(?, 0), ?, nullif(?, ''), nullif(?, ''), ?)"  # (the panel: our integer)
     return (
         "INSERT OR IGNORE INTO items(panel, key, received, sent, priority, event, event_id, payload) VALUES "
         + ", ".join([row] * rows)
@@ -631,7 +633,7 @@ def _new_of(conn: sqlite3.Connection, items: Sequence[Row], inserted: int) -> li
     }
     new = []
     for key, *_ in items:
-        if key is None:
+        if not key:
             new.append(True)
         elif key in fresh:
             fresh.discard(key)  # (a later repeat within the batch was ignored)

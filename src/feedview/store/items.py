@@ -24,17 +24,17 @@ _encode = msgspec.json.Encoder().encode
 
 
 def new_items(batch: list[Any], received: float) -> list[Row]:
-    """Notifications and SseEvents as the store keeps them (NewItem's fields). One flat
-    comprehension over the feed's own fields, making plain tuples: it runs on the event loop,
-    for every item of a firehose (a third of the time of a call and a NewItem an item)."""
+    """Notifications and SseEvents as the store keeps them (NewItem's fields, "" and 0 for none).
+    One flat comprehension over the feed's own fields, making plain tuples: it runs on the event
+    loop, for every item of a firehose (a third of the time of a call and a NewItem an item)."""
     return [
         (
             (message := item.ntfy).id,
             received,
-            message.time or None,
+            message.time,
             message.priority,
-            None if (event := item.event).type == "message" else event.type,
-            event.last_event_id or None,
+            "" if (event := item.event).type == "message" else event.type,
+            event.last_event_id,
             event.data or _own_payload(item),
         )
         if type(item) is Notification
@@ -49,8 +49,8 @@ def _own_payload(item: Notification) -> str:
 
 
 def _event(event: SseEvent, received: float) -> Row:
-    kind = None if event.type == "message" else event.type
-    return (None, received, None, 3, kind, event.last_event_id or None, event.data)
+    kind = "" if event.type == "message" else event.type
+    return ("", received, 0, 3, kind, event.last_event_id, event.data)
 
 
 def items_of(rows: Iterable[StoredItem]) -> list[tuple[Any, float]]:

@@ -403,3 +403,26 @@ async def test_answers_given_a_loop_come_on_it_in_the_callers_context_each_batch
         ("c", True, here, "the view"),
     ]
     store.close()
+
+
+def test_a_feeds_items_keep_none_as_null_and_read_back_as_the_feed_made_them(tmp_path):
+    from feedview.feeds.eventstream import SseEvent
+    from feedview.feeds.ntfy import SeenIds, notification_items
+    from feedview.store.items import items_of, new_items
+
+    ntfy = json.dumps({"id": "m1", "topic": "t", "message": "hello", "priority": 4})
+    made = notification_items(
+        [SseEvent("message", "plain text", ""), SseEvent("ping", "x", "7"), SseEvent("message", ntfy, "")], SeenIds(8)
+    )
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    assert store is not None
+    assert write(store, new_items(made, 1.5)) == [True, True, True]
+    assert store.read("SELECT key, received, sent, priority, event, event_id FROM items ORDER BY id") == [
+        (None, 1.5, None, 3, None, None),
+        (None, 1.5, None, 3, "ping", "7"),
+        ("m1", 1.5, None, 4, None, None),
+    ]
+    part = store.panel("p", "notifications", "p")
+    assert [repr(item) for item, _ in items_of(part.recent(10))] == [repr(item) for item in made]  # (no __eq__)
+    assert write(store, new_items(made, 2.0)) == [True, True, False]  # (only the ntfy message has a key)
+    store.close()
