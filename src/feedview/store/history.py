@@ -36,6 +36,7 @@ INDEX_SLICE = 500  # items indexed for search in one transaction of a quiet writ
 INDEX_QUIET_RATE = 5_000  # items a second: a writer taking in fewer is quiet, and the index catches up between rounds
 INDEX_QUIET_S = 0.05  # or a writer given no job for this long
 RATE_WINDOW_S = 0.1  # the rate items come at is measured over this long
+ROUND_GATHER_S = 0.05  # while items come faster than INDEX_QUIET_RATE, a round waits this long for more
 INDEX_LAG_MAX = 100_000  # more items than this waiting for the index: each write indexes the excess with it
 CHECKPOINT_EVERY_S = 0.5  # the log is folded back into the file this often while writes go on (in its own thread)
 INSERT_ROWS = 2048  # items in one INSERT at most (7 parameters each; SQLite takes 32,766)
@@ -188,8 +189,19 @@ class Writer:
                 quiet = not self._cond.wait(INDEX_QUIET_S if behind else None)  # (False: it timed out)
             if self._closing and not self._jobs:
                 return None
+            if self._jobs and self._busy:
+                self._gather()
             jobs, self._jobs = self._jobs, []
             return jobs
+
+    def _gather(self) -> None:
+        """Under a firehose, let a round grow for ROUND_GATHER_S: every round costs the event loop
+        the same few hand-overs of the GIL (a statement each, and the loop's wake-up), whatever its
+        size, and on a busy machine each may wait for a core. (The batches of a panel join its
+        queued job without waking the writer.)"""
+        deadline = time.monotonic() + ROUND_GATHER_S
+        while not self._closing and (left := deadline - time.monotonic()) > 0:
+            self._cond.wait(left)
 
     def _measure(self) -> None:
         """Whether the index would hold up commits: items queued faster than INDEX_QUIET_RATE (the
