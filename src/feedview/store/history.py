@@ -36,7 +36,8 @@ INDEX_SLICE = 500  # items indexed for search in one transaction of a quiet writ
 INDEX_QUIET_RATE = 5_000  # items a second: a writer taking in fewer is quiet, and the index catches up between rounds
 INDEX_QUIET_S = 0.05  # or a writer given no job for this long
 RATE_WINDOW_S = 0.1  # the rate items come at is measured over this long
-ROUND_GATHER_S = 0.05  # while items come faster than INDEX_QUIET_RATE, a round waits this long for more
+ROUND_GATHER_S = 0.05  # while items come faster than INDEX_QUIET_RATE, a round of fewer than
+ROUND_ROWS = 4096  # rows waits this long for more
 INDEX_LAG_MAX = 100_000  # more items than this waiting for the index: each write indexes the excess with it
 CHECKPOINT_EVERY_S = 0.5  # the log is folded back into the file this often while writes go on (in its own thread)
 INSERT_ROWS = 2048  # items in one INSERT at most (7 parameters each; SQLite takes 32,766)
@@ -162,7 +163,7 @@ class Writer:
         except sqlite3.Error as exc:
             self._break(exc)
         while True:
-            jobs = self._next_round()
+            jobs, rows = self._next_round()
             if jobs is None:
                 return  # (what the index has not reached yet, it reaches at the next start)
             if not jobs:
@@ -170,15 +171,15 @@ class Writer:
                 continue
             results = self._commit(jobs)
             with self._cond:
-                self.pending_rows = 0 if not self._jobs else self.pending_rows
+                self.pending_rows = max(0, self.pending_rows - rows) if self._jobs else 0
             if self._checkpointer is not None:
                 self._checkpointer.wake()
             for (_, done), result in zip(jobs, results, strict=True):
                 if done is not None:
                     done(result)
 
-    def _next_round(self) -> list[tuple[Callable[[sqlite3.Connection], Any], Done | None]] | None:
-        """The jobs queued; none: index a slice now; None: the writer is closing."""
+    def _next_round(self) -> tuple[list[tuple[Callable[[sqlite3.Connection], Any], Done | None]] | None, int]:
+        """The jobs queued and their rows; no jobs: index a slice now; None: the writer is closing."""
         with self._cond:
             self._measure()
             quiet = not self._busy
@@ -188,11 +189,11 @@ class Writer:
                     break
                 quiet = not self._cond.wait(INDEX_QUIET_S if behind else None)  # (False: it timed out)
             if self._closing and not self._jobs:
-                return None
-            if self._jobs and self._busy:
+                return None, 0
+            if self._jobs and self._busy and self.pending_rows < ROUND_ROWS:
                 self._gather()
             jobs, self._jobs = self._jobs, []
-            return jobs
+            return jobs, self.pending_rows
 
     def _gather(self) -> None:
         """Under a firehose, let a round grow for ROUND_GATHER_S: every round costs the event loop
