@@ -2,9 +2,17 @@
 
 All writes go through `Writer`, a thread of its own that takes every job queued since its
 last commit and commits them in one transaction (at 10,000 events a second that is a few
-transactions a second, each of thousands of rows, never on the event loop). A job's
-`done` callback runs after its commit: a view shows what was committed, so "shown"
-implies "stored" and a process killed at any moment loses nothing it showed.
+transactions a second, each of thousands of rows, never on the event loop; under a firehose a
+round gathers for ROUND_GATHER_S). A job's `done` callback runs after its commit: a view shows
+what was committed, so "shown" implies "stored" and a process killed at any moment loses
+nothing it showed.
+
+The writer shares the GIL with the event loop, and that is what a firehose's intake pays for
+the store: every statement, and every wake-up of the loop, hands the GIL over and back (each
+time the writer waits for the loop to let it go, and the loop for a core), and a row is bound
+holding it. So: a few statements a round whatever its size (multi-row INSERTs), one wake-up of
+the loop a round, no None bound, rounds that grow under a firehose, and the search index and
+the checkpoints kept out of the rounds.
 
 A write that fails for good (the disk is full, the file went read-only or was damaged)
 turns the store off for the rest of the run: `broken` says why, in one line, and every
