@@ -166,10 +166,7 @@ class Writer:
 
     def _run(self) -> None:
         """Jobs first, a round at a time; the search index catches up when the writer is quiet."""
-        try:
-            self.lag = unindexed(self._conn)
-        except sqlite3.Error as exc:
-            self._break(exc)
+        self.lag = self._counted_lag()
         while True:
             jobs, rows = self._next_round()
             if jobs is None:
@@ -244,6 +241,12 @@ class Writer:
             return
         self.lag = self.lag - done if done == INDEX_SLICE else 0
 
+    def _counted_lag(self) -> int:
+        try:
+            return unindexed(self._conn)
+        except sqlite3.Error:
+            return self.lag  # (the next write says what is wrong)
+
     def catch_up(self, conn: sqlite3.Connection, inserted: int) -> None:
         """In a write's transaction: count its new items, and index those beyond INDEX_LAG_MAX."""
         self.lag += inserted
@@ -266,6 +269,7 @@ class Writer:
             except sqlite3.Error as exc:
                 if is_busy(exc) and attempt < BUSY_TRIES - 1:
                     time.sleep(0.05 * (attempt + 1))
+                    self.lag = self._counted_lag()  # (the rolled-back round had counted its items)
                     continue
                 self._break(exc)
                 return [None] * len(jobs)
