@@ -222,12 +222,39 @@ def report(line: str) -> None:
     print(line, flush=True)
 
 
+def stored_cases(base: str, where: Path, items: int, rounds: int) -> None:
+    """Cases 2-4, over a store of `items` ntfy messages."""
+    url = f"{base}/ntfy/bench/sse"
+    full, empty = where / "million.sqlite3", where / "empty.sqlite3"
+    seconds, rate = build_store(full, url, items)
+    build_store(empty, url, 0)
+    size = full.stat().st_size
+    report(
+        f"4. store size: {size / 1e6:,.1f} MB for {items:,} ntfy messages "
+        f"({size / items:,.0f} bytes each; {size / items * 1e6 / 1e6:,.0f} MB per 1,000,000); "
+        f"written in {seconds:,.1f} s ({rate:,.0f} items/s)"
+    )
+    timings = searches(full, 30, items)
+    report(f"3. search over {items:,} items, ms (30 runs each; goal p95 < 50):")
+    for kind, values in timings.items():
+        report(f"   {kind:<24} p50 {pct(values, 0.5):6.1f}   p95 {pct(values, 0.95):6.1f}")
+    with_empty, with_full, shown = first_frames(url, empty, full, rounds)
+    delta = statistics.median(with_full) - statistics.median(with_empty)
+    report(f"2. first frame, empty store: {spread(with_empty, ' ms')}")
+    report(
+        f"   first frame, {items:,} stored: {spread(with_full, ' ms')}   difference {delta:+.1f} ms (goal within 20 ms)"
+    )
+    report(f"   stored history on screen ({items:,} stored): {spread(shown, ' ms')}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=1_000_000, help="stored items for 2-4 (default 1,000,000)")
     parser.add_argument("--intake", type=int, default=100_000, help="events per intake run (default 100,000)")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--intake-only", action="store_true", help="case 1 only")
     args = parser.parse_args()
+    report(f"load average at the start: {Path('/proc/loadavg').read_text().strip()}")
     lab, base = start_lab()
     try:
         with tempfile.TemporaryDirectory(prefix="feedview-history-") as folder:
@@ -237,33 +264,12 @@ def main() -> None:
             ratio = statistics.median(on) / statistics.median(off)
             report(f"1. intake, store off: {spread(off, ' ev/s', 0)}")
             report(f"   intake, store on:  {spread(on, ' ev/s', 0)}   on/off = {ratio:.2f}x (goal >= 0.8x)")
-
-            url = f"{base}/ntfy/bench/sse"
-            full, empty = where / "million.sqlite3", where / "empty.sqlite3"
-            seconds, rate = build_store(full, url, args.items)
-            build_store(empty, url, 0)
-            size = full.stat().st_size
-            report(
-                f"4. store size: {size / 1e6:,.1f} MB for {args.items:,} ntfy messages "
-                f"({size / args.items:,.0f} bytes each; {size / args.items * 1e6 / 1e6:,.0f} MB per 1,000,000); "
-                f"written in {seconds:,.1f} s ({rate:,.0f} items/s)"
-            )
-            timings = searches(full, 30, args.items)
-            report(f"3. search over {args.items:,} items, ms (30 runs each; goal p95 < 50):")
-            for kind, values in timings.items():
-                report(f"   {kind:<24} p50 {pct(values, 0.5):6.1f}   p95 {pct(values, 0.95):6.1f}")
-            with_empty, with_full, shown = first_frames(url, empty, full, args.rounds)
-            delta = statistics.median(with_full) - statistics.median(with_empty)
-            report(f"2. first frame, empty store: {spread(with_empty, ' ms')}")
-            report(
-                f"   first frame, {args.items:,} stored: {spread(with_full, ' ms')}   "
-                f"difference {delta:+.1f} ms (goal within 20 ms)"
-            )
-            report(f"   stored history on screen ({args.items:,} stored): {spread(shown, ' ms')}")
+            if not args.intake_only:
+                stored_cases(base, where, args.items, args.rounds)
     finally:
         lab.terminate()
         lab.wait()
-    report(f"load average: {Path('/proc/loadavg').read_text().strip()}")
+    report(f"load average at the end: {Path('/proc/loadavg').read_text().strip()}")
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         if not readonly:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            # a checkpoint (and its fsync) every 40 MB of log rather than every 4 MB: 10 % more
-            # rows a second under a firehose; the log is folded back in when the store closes
+            # the writer's own checkpoint (and its fsync) at 40 MB of log, not 4 MB: a backstop, as
+            # history.Checkpointer folds the log back in beside the writer; and when the store closes
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
     except BaseException:
         conn.close()

@@ -2,9 +2,17 @@
 
 All writes go through `Writer`, a thread of its own that takes every job queued since its
 last commit and commits them in one transaction (at 10,000 events a second that is a few
-transactions a second, each of thousands of rows, never on the event loop). A job's
-`done` callback runs after its commit: a view shows what was committed, so "shown"
-implies "stored" and a process killed at any moment loses nothing it showed.
+transactions a second, each of thousands of rows, never on the event loop; under a firehose a
+round gathers for ROUND_GATHER_S). A job's `done` callback runs after its commit: a view shows
+what was committed, so "shown" implies "stored" and a process killed at any moment loses
+nothing it showed.
+
+The writer shares the GIL with the event loop, and that is what a firehose's intake pays for
+the store: every statement, and every wake-up of the loop, hands the GIL over and back (each
+time the writer waits for the loop to let it go, and the loop for a core), and a row is bound
+holding it. So: a few statements a round whatever its size (multi-row INSERTs), one wake-up of
+the loop a round, no None bound, rounds that grow under a firehose, and the search index and
+the checkpoints kept out of the rounds.
 
 A write that fails for good (the disk is full, the file went read-only or was damaged)
 turns the store off for the rest of the run: `broken` says why, in one line, and every
@@ -13,6 +21,9 @@ later job's `done` gets `None` at once, so the views go on in memory.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import sqlite3
 import threading
 import time
@@ -29,9 +40,15 @@ from .schema import INDEX_RANGE, ITEM_WORDS
 DEFAULT_RETENTION_DAYS = 365.0
 DEFAULT_MAX_ITEMS = 200_000  # per panel: a topic of 550 messages a day, for a year; ~100 MB (docs/history.md)
 PRUNE_EVERY = 5_000  # items written to a panel between two retention passes (or a tenth of its max_items)
-INDEX_CHUNK = 5_000  # items indexed for search in one transaction while the writer is idle
-INDEX_LAG_MAX = 100_000  # more items than this waiting for the index: a write indexes them at once
-INSERT_ROWS = 2048  # items in one INSERT at most (7 parameters each; SQLite takes 32,766)
+INDEX_SLICE = 500  # items indexed for search in one transaction of a quiet writer (a commit waits for one at most)
+INDEX_QUIET_RATE = 5_000  # items a second: a writer taking in fewer is quiet, and the index catches up between rounds
+INDEX_QUIET_S = 0.05  # or a writer given no job for this long
+RATE_WINDOW_S = 0.1  # the rate items come at is measured over this long
+ROUND_GATHER_S = 0.05  # while items come faster than INDEX_QUIET_RATE, a round of fewer than
+ROUND_ROWS = 4096  # rows waits this long for more
+INDEX_LAG_MAX = 100_000  # more items than this waiting for the index: each write indexes the excess with it
+CHECKPOINT_EVERY_S = 0.5  # the log is folded back into the file this often while writes go on (in its own thread)
+INSERT_ROWS = 512  # items in one INSERT at most: 14 % less of the writer's CPU a row than 2,048 (in cache)
 BUSY_TRIES = 5  # a write still locked after this many busy timeouts gives up (another process hogs the file)
 _DAY_S = 86400.0
 
@@ -48,15 +65,22 @@ class Retention:
 
 class NewItem(NamedTuple):
     """An item as a view hands it to the store: a tuple, bound to the INSERT as it is (a firehose
-    makes thousands a second, and the writer adds no Python work per row)."""
+    makes thousands a second, and the writer adds no Python work per row). "None" may be given
+    as "" (or 0 for `sent`), which the INSERT stores as NULL: sqlite3 binds None ten times slower
+    than a string (it looks for an adapter first), and a row is bound holding the GIL."""
 
-    key: str | None  # unique within the panel (an ntfy message id); None: never deduplicated
+    key: str | None  # unique within the panel (an ntfy message id); None or "": never deduplicated
     received: float
-    sent: int | None
+    sent: int | None  # None or 0: unknown
     priority: int
-    event: str | None  # the SSE event type (None, or "message": the default)
+    event: str | None  # the SSE event type (None, "" or "message": the default)
     event_id: str | None  # the SSE id (Last-Event-ID); None or "": none
     payload: str  # the data as received
+
+
+# NewItem's fields as a plain tuple, as the views make them (key, received, sent, priority, event,
+# event_id, payload)
+Row = tuple[str | None, float, int | None, int, str | None, str | None, str]
 
 
 @dataclass(frozen=True)
@@ -84,17 +108,28 @@ def item_from_row(row: Sequence[Any]) -> StoredItem:
 
 
 class Writer:
-    """The one thread that writes: jobs in, one transaction per round, `done` after the commit."""
+    """The one thread that writes: jobs in, one transaction per round, `done` after the commit.
 
-    def __init__(self, conn: sqlite3.Connection, on_broken: Callable[[str], None]) -> None:
+    The search index is kept behind the inserts (`lag` items): it catches up a slice at a time
+    while the writer is quiet (taking in fewer than INDEX_QUIET_RATE items a second, or given no
+    job for INDEX_QUIET_S), so a firehose's commits never wait for it; beyond INDEX_LAG_MAX
+    behind, each write indexes the excess with it."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, on_broken: Callable[[str], None], checkpointer: Checkpointer | None = None
+    ) -> None:
         self._conn = conn
         self._on_broken = on_broken
+        self._checkpointer = checkpointer
         self._jobs: list[tuple[Callable[[sqlite3.Connection], Any], Done | None]] = []
         self._cond = threading.Condition()
         self._closing = False
         self.broken: str | None = None
         self.pending_rows = 0  # rows queued and not yet committed (views slow down above a bound)
-        self._unindexed = True  # items may be waiting for the search index (checked when idle)
+        self.lag = 1  # items (at most) waiting for the search index: counted when the thread starts
+        self._busy = False  # items came at more than INDEX_QUIET_RATE a second, when last measured
+        self._arrived = 0  # items queued since `_measured_at`
+        self._measured_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="feedview-history", daemon=True)
         self._thread.start()
 
@@ -103,6 +138,7 @@ class Writer:
             if self.broken is None and not self._closing:
                 self._jobs.append((job, done))
                 self.pending_rows += rows
+                self._arrived += rows
                 self._cond.notify()
                 return
         if done is not None:
@@ -112,6 +148,7 @@ class Writer:
         """Rows added to a job already queued (a panel's batches wait as one job)."""
         with self._cond:
             self.pending_rows += rows
+            self._arrived += rows
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every job queued so far is committed (tests, shutdown)."""
@@ -124,33 +161,69 @@ class Writer:
             self._closing = True
             self._cond.notify()
         self._thread.join()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
     def _run(self) -> None:
-        """Jobs first, a round at a time; the search index catches up when there are none."""
+        """Jobs first, a round at a time; the search index catches up when the writer is quiet."""
+        self.lag = self._counted_lag()
         while True:
-            with self._cond:
-                while not self._jobs and not self._closing and not self._unindexed:
-                    self._cond.wait()
-                if self._closing and not self._jobs:
-                    return  # (what the index has not reached yet, it reaches at the next start)
-                jobs, self._jobs = self._jobs, []
+            jobs, rows = self._next_round()
+            if jobs is None:
+                return  # (what the index has not reached yet, it reaches at the next start)
             if not jobs:
                 self._index_some()
                 continue
             results = self._commit(jobs)
             with self._cond:
-                self.pending_rows = 0 if not self._jobs else self.pending_rows
-                self._unindexed = self.broken is None
+                self.pending_rows = max(0, self.pending_rows - rows) if self._jobs else 0
+            if self._checkpointer is not None:
+                self._checkpointer.wake()
             for (_, done), result in zip(jobs, results, strict=True):
                 if done is not None:
                     done(result)
 
+    def _next_round(self) -> tuple[list[tuple[Callable[[sqlite3.Connection], Any], Done | None]] | None, int]:
+        """The jobs queued and their rows; no jobs: index a slice now; None: the writer is closing."""
+        with self._cond:
+            self._measure()
+            quiet = not self._busy
+            while not self._jobs and not self._closing:
+                behind = self.lag > 0 and self.broken is None
+                if behind and quiet:
+                    break
+                quiet = not self._cond.wait(INDEX_QUIET_S if behind else None)  # (False: it timed out)
+            if self._closing and not self._jobs:
+                return None, 0
+            if self._jobs and self._busy and self.pending_rows < ROUND_ROWS:
+                self._gather()
+            jobs, self._jobs = self._jobs, []
+            return jobs, self.pending_rows
+
+    def _gather(self) -> None:
+        """Under a firehose, let a round grow for ROUND_GATHER_S: every round costs the event loop
+        the same few hand-overs of the GIL (a statement each, and the loop's wake-up), whatever its
+        size, and on a busy machine each may wait for a core. (The batches of a panel join its
+        queued job without waking the writer.)"""
+        deadline = time.monotonic() + ROUND_GATHER_S
+        while not self._closing and (left := deadline - time.monotonic()) > 0:
+            self._cond.wait(left)
+
+    def _measure(self) -> None:
+        """Whether the index would hold up commits: items queued faster than INDEX_QUIET_RATE (the
+        rate they come at, not the writer's own pace, which the index slows)."""
+        now = time.monotonic()
+        elapsed = now - self._measured_at
+        if elapsed >= RATE_WINDOW_S:
+            self._busy = self._arrived > INDEX_QUIET_RATE * elapsed
+            self._arrived, self._measured_at = 0, now
+
     def _index_some(self) -> None:
-        """Index up to INDEX_CHUNK items in a transaction of their own; a busy file waits a little."""
+        """Index up to INDEX_SLICE items in a transaction of their own; a busy file waits a little."""
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                more = index_items(self._conn, INDEX_CHUNK) == INDEX_CHUNK
+                done = index_items(self._conn, INDEX_SLICE)
                 self._conn.execute("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
@@ -166,8 +239,19 @@ class Writer:
         except Exception as exc:  # noqa: BLE001  (as in _commit: the thread goes on)
             self._break(exc)
             return
-        with self._cond:
-            self._unindexed = more
+        self.lag = self.lag - done if done == INDEX_SLICE else 0
+
+    def _counted_lag(self) -> int:
+        try:
+            return unindexed(self._conn)
+        except sqlite3.Error:
+            return self.lag  # (the next write says what is wrong)
+
+    def catch_up(self, conn: sqlite3.Connection, inserted: int) -> None:
+        """In a write's transaction: count its new items, and index those beyond INDEX_LAG_MAX."""
+        self.lag += inserted
+        if self.lag > INDEX_LAG_MAX:  # the writer has not been quiet for a long while
+            self.lag -= index_items(conn, self.lag - INDEX_LAG_MAX)
 
     def _commit(self, jobs: list[tuple[Callable[[sqlite3.Connection], Any], Done | None]]) -> list[Any]:
         """Every job in one transaction; a busy file is retried, anything else breaks the store."""
@@ -185,6 +269,7 @@ class Writer:
             except sqlite3.Error as exc:
                 if is_busy(exc) and attempt < BUSY_TRIES - 1:
                     time.sleep(0.05 * (attempt + 1))
+                    self.lag = self._counted_lag()  # (the rolled-back round had counted its items)
                     continue
                 self._break(exc)
                 return [None] * len(jobs)
@@ -212,15 +297,56 @@ class Writer:
         self._on_broken(self.broken)
 
 
+class Checkpointer:
+    """Folds the write-ahead log back into the file, in a thread and a connection of its own, at
+    most every CHECKPOINT_EVERY_S while writes go on: the writer's commits never wait for it (a
+    checkpoint copies tens of megabytes and syncs the file; in the writer's commit it held up a
+    firehose's intake for up to half a second). The writer's own autocheckpoint, at a larger log,
+    stays as the backstop."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._wanted = threading.Event()
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="feedview-checkpoint", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Something was committed: a checkpoint is due soon."""
+        self._wanted.set()
+
+    def close(self) -> None:
+        self._closing.set()
+        self._wanted.set()
+        self._thread.join()
+        self._conn.close()
+
+    def _run(self) -> None:
+        while not self._closing.is_set():
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._closing.is_set():
+                return
+            with contextlib.suppress(sqlite3.Error):  # (busy, or damaged: the writer says so)
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._closing.wait(CHECKPOINT_EVERY_S)
+
+
 class HistoryStore:
     """The store of one file: `panel(...)` for a panel's view of it, `query(...)` for the command."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, reader: sqlite3.Connection) -> None:
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        reader: sqlite3.Connection,
+        checkpoints: sqlite3.Connection | None = None,
+    ) -> None:
         self.path = path
         self._reader = reader
         self._read_lock = threading.Lock()
         self._listeners: list[Callable[[str], None]] = []
-        self.writer = Writer(conn, self._broken)
+        self.writer = Writer(conn, self._broken, Checkpointer(checkpoints) if checkpoints is not None else None)
 
     @classmethod
     def open(cls, path: Path) -> tuple[HistoryStore | None, str | None]:
@@ -236,7 +362,11 @@ class HistoryStore:
         except sqlite3.Error as exc:
             conn.close()
             return None, f"history: cannot read {path} ({exc}): history is off for this run"
-        return cls(path, conn, reader), note
+        try:
+            checkpoints: sqlite3.Connection | None = connect(path)
+        except sqlite3.Error:
+            checkpoints = None  # (the writer's autocheckpoint does it all)
+        return cls(path, conn, reader, checkpoints), note
 
     def on_broken(self, listener: Callable[[str], None]) -> None:
         self._listeners.append(listener)
@@ -308,29 +438,38 @@ class PanelStore:
         )
         return [item_from_row(row) for row in reversed(rows)]
 
-    def add(self, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None = None) -> None:
+    def add(
+        self,
+        items: Sequence[Row],
+        done: Done,
+        cursors: Mapping[str, str] | None = None,
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         """Store the items not stored yet (by key) and the cursors, in one commit; `done` gets True
         when every item was new, else a list of booleans (True for each new one), or None when
-        the store gave up.
+        the store gave up. It runs in the writer's thread after the commit; given a `loop` (the
+        caller's), on that loop, in the caller's context.
 
         The batches a panel hands in while the writer is busy wait as one job: the writer runs a
         few statements a round, not a few a batch (a firehose's batch is one socket read, some 60
-        items, and each statement gives up the GIL and waits to take it back from the UI)."""
+        items, and each statement gives up the GIL and waits to take it back from the UI). Their
+        `done`s reach the loop together, at one wake-up (each is a write to the loop's socket,
+        and each write, too, gives up the GIL)."""
         with self._lock:
             queued = self._queued
             if queued is not None and not queued.started:
                 queued.take(items, done, cursors)
                 self.store.writer.count(len(items))
                 return
-            queued = self._queued = _Queued(self, items, done, cursors)
+            queued = self._queued = _Queued(self, items, done, cursors, loop)
         self.store.writer.submit(queued.run, queued.finish, rows=len(items))
 
-    def _write(self, conn: sqlite3.Connection, items: list[NewItem], cursors: Mapping[str, str]) -> list[bool] | bool:
+    def _write(self, conn: sqlite3.Connection, items: Sequence[Row], cursors: Mapping[str, str]) -> list[bool] | bool:
         """The writer's part of `add`, in its transaction."""
         inserted = insert_items(conn, self.id, items)
         new = True if inserted == len(items) else _new_of(conn, items, inserted)
-        if unindexed(conn) > INDEX_LAG_MAX:  # the writer has not been idle for a long while
-            index_items(conn, INDEX_LAG_MAX)
+        self.store.writer.catch_up(conn, inserted)
         if cursors:
             _put_cursors(conn, self.id, cursors)
         self._written += len(items)
@@ -435,16 +574,25 @@ class PanelStore:
 
 class _Queued:
     """A panel's batches waiting for the writer, written as one: each batch's `done` gets its
-    own part of the answer."""
+    own part of the answer (on the loop of the first batch, when it had one)."""
 
-    def __init__(self, panel: PanelStore, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None) -> None:
+    def __init__(
+        self,
+        panel: PanelStore,
+        items: Sequence[Row],
+        done: Done,
+        cursors: Mapping[str, str] | None,
+        loop: asyncio.AbstractEventLoop | None,
+    ) -> None:
         self.panel = panel
         self.items = list(items)
         self.parts: list[tuple[int, Done]] = [(len(items), done)]
         self.cursors = dict(cursors or {})
         self.started = False  # the writer has it: later batches wait for the next round
+        self.loop = loop
+        self.context = contextvars.copy_context() if loop is not None else None  # (the caller's, on its loop)
 
-    def take(self, items: list[NewItem], done: Done, cursors: Mapping[str, str] | None) -> None:
+    def take(self, items: Sequence[Row], done: Done, cursors: Mapping[str, str] | None) -> None:
         self.items += items
         self.parts.append((len(items), done))
         self.cursors.update(cursors or {})  # (the last batch's cursors are where to resume)
@@ -460,6 +608,13 @@ class _Queued:
     def finish(self, new: list[bool] | bool | None) -> None:
         """After the commit (or when the store gave up, perhaps before `run`)."""
         self._start()
+        if self.loop is None:
+            self._answer(new)
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is there to show it
+            self.loop.call_soon_threadsafe(self._answer, new, context=self.context)
+
+    def _answer(self, new: list[bool] | bool | None) -> None:
         at = 0
         for count, done in self.parts:
             part = new[at : at + count] if isinstance(new, list) else new
@@ -467,7 +622,7 @@ class _Queued:
             at += count
 
 
-def insert_items(conn: sqlite3.Connection, panel: int | None, items: list[NewItem]) -> int:
+def insert_items(conn: sqlite3.Connection, panel: int | None, items: Sequence[Row]) -> int:
     """Insert the items not stored yet (INSERT OR IGNORE: the unique (panel, key) index drops
     repeats); how many went in. A few multi-row statements a batch: the rows are bound as they
     are (no JSON to parse again per row, 1.7x the rows a second of one statement over
@@ -486,14 +641,14 @@ def insert_items(conn: sqlite3.Connection, panel: int | None, items: list[NewIte
 @lru_cache(maxsize=64)
 def _insert_sql(panel: int, rows: int) -> str:
     """The INSERT of `rows` items (a power of two: a handful of statements, prepared once each)."""
-    row = f"({panel}, ?, ?, ?, ?, ?, ?, ?)"  # (the panel id is our own integer)
+    row = f"({panel}, nullif(?, ''), ?, nullif(?, 0), ?, nullif(?, ''), nullif(?, ''), ?)"  # (the panel: our integer)
     return (
         "INSERT OR IGNORE INTO items(panel, key, received, sent, priority, event, event_id, payload) VALUES "
         + ", ".join([row] * rows)
     )
 
 
-def _new_of(conn: sqlite3.Connection, items: list[NewItem], inserted: int) -> list[bool]:
+def _new_of(conn: sqlite3.Connection, items: Sequence[Row], inserted: int) -> list[bool]:
     """For each item of a batch that had repeats, whether it is new: the `inserted` rows are the
     newest of the table (this transaction holds the write lock), the first of the keys they hold."""
     fresh = {
@@ -502,11 +657,11 @@ def _new_of(conn: sqlite3.Connection, items: list[NewItem], inserted: int) -> li
         if row[0] is not None
     }
     new = []
-    for item in items:
-        if item.key is None:
+    for key, *_ in items:
+        if not key:
             new.append(True)
-        elif item.key in fresh:
-            fresh.discard(item.key)  # (a later repeat within the batch was ignored)
+        elif key in fresh:
+            fresh.discard(key)  # (a later repeat within the batch was ignored)
             new.append(True)
         else:
             new.append(False)
@@ -533,10 +688,13 @@ def index_items(conn: sqlite3.Connection, limit: int) -> int:
 
 
 def _put_cursors(conn: sqlite3.Connection, panel: int | None, cursors: Mapping[str, str]) -> None:
-    conn.executemany(
-        "INSERT INTO cursors(panel, name, value) VALUES (?, ?, ?) "
-        "ON CONFLICT(panel, name) DO UPDATE SET value = excluded.value",
-        [(panel, name, value) for name, value in cursors.items()],
+    """One statement for them all (executemany steps once a cursor: the writer would take the GIL
+    back from the event loop once a cursor, each time waiting for the loop to let it go)."""
+    conn.execute(
+        "INSERT INTO cursors(panel, name, value) VALUES "
+        + ", ".join(["(?, ?, ?)"] * len(cursors))
+        + " ON CONFLICT(panel, name) DO UPDATE SET value = excluded.value",
+        [value for name, text in cursors.items() for value in (panel, name, text)],
     )
 
 

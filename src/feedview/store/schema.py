@@ -102,7 +102,8 @@ def _words(row: str) -> dict[str, str]:
 _V1 = _V1.format(**_words(""), **_words("old"))
 
 # New items are indexed a range at a time (one statement, not a trigger a row: 7x faster), by
-# the writer when it has nothing else to do, or at once when too many wait (history.INDEX_LAG_MAX).
+# the writer a slice at a time while items come slowly or not at all, and with each write the items
+# beyond history.INDEX_LAG_MAX behind (history.Writer).
 INDEX_RANGE = (
     "INSERT INTO items_fts(rowid, title, message, tags) SELECT id, {title}, {message}, {tags} FROM items "
     "WHERE id > ? AND id <= ?"

@@ -9,8 +9,6 @@ ring buffer, so the cost per event stays flat on an endless stream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -242,18 +240,17 @@ class NotificationView(LineList, can_focus=True):
         self.request_flush()
 
     async def _store_batch(self, batch: list[Any], now: float) -> None:
-        """Hand the batch to the store's writer; it comes back to `_committed` on this loop."""
+        """Hand the batch to the store's writer; it comes back to `_committed` on this loop (in
+        this context: Textual's active app, which timers started then need)."""
         from ..store.items import new_items, resume_cursors
 
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()  # Textual's (the active app): timers started then need it
-
-        def done(fresh: list[bool] | bool | None) -> None:  # (in the writer's thread)
-            with contextlib.suppress(RuntimeError):  # the app has closed its loop: nothing to show
-                loop.call_soon_threadsafe(self._committed, batch, now, fresh, context=context)
-
         self._in_flight += len(batch)
-        self.store.add(new_items(batch, now), done, resume_cursors(batch[-1]))
+        self.store.add(
+            new_items(batch, now),
+            lambda fresh: self._committed(batch, now, fresh),
+            resume_cursors(batch[-1]),
+            loop=asyncio.get_running_loop(),
+        )
         if self._in_flight > MAX_IN_FLIGHT:  # the disk is slower than the stream: wait for it
             self._room = asyncio.Event()
             await self._room.wait()

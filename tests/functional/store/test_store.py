@@ -4,6 +4,8 @@ read-only, a full disk, two processes at once. One clear line each, the file mov
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import json
 import os
 import sqlite3
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from feedview.store import history
 from feedview.store.history import HistoryStore, NewItem
 from feedview.store.schema import SCHEMA_VERSION
 
@@ -309,4 +312,117 @@ def test_batches_handed_in_while_the_writer_is_busy_are_written_together_each_wi
     store.writer.flush()
     assert answers == {"a": True, "b": [False, True, False], "c": True, "d": [False]}
     assert [row.key for row in part.recent(10)] == ["n1", "n2", "n3", "n4"]
+    store.close()
+
+
+# -- the writer under a firehose: the index out of its way, checkpoints beside it, answers on the loop --
+
+
+def behind(store: HistoryStore) -> int:
+    """Items not in the search index yet."""
+    return store.read("SELECT coalesce(max(id), 0) - (SELECT upto FROM search_index) FROM items")[0][0]
+
+
+def test_a_busy_writer_leaves_the_index_behind_by_at_most_index_lag_max_and_search_still_finds_all(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(history, "INDEX_QUIET_RATE", -1)  # items always come too fast to index between rounds
+    monkeypatch.setattr(history, "RATE_WINDOW_S", 0.0)
+    monkeypatch.setattr(history, "INDEX_QUIET_S", 3600.0)  # and the next job is never far
+    monkeypatch.setattr(history, "INDEX_LAG_MAX", 300)
+    path = tmp_path / "history.sqlite3"
+    store, _ = HistoryStore.open(path)
+    assert store is not None
+    write(store, [note_item(i) for i in range(200)])
+    assert behind(store) == 200  # nothing indexed while busy
+    part = store.panel("p", "notifications", "p")
+    assert [row.key for row in part.search("message 150")] == ["n150"]  # (the newest by substring)
+    for start in range(200, 1000, 200):
+        write(store, [note_item(i) for i in range(start, start + 200)])
+        assert behind(store) == 300  # each write indexed the excess, in its own transaction
+    assert "n10" in {row.key for row in part.search("message 10")}  # from the index
+    assert "n950" in {row.key for row in part.search("message 950")}  # not in it yet
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')")
+
+
+def test_a_quiet_writer_catches_the_index_up_a_slice_at_a_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(history, "INDEX_SLICE", 100)
+    slices: list[int] = []
+    index_items = history.index_items
+    monkeypatch.setattr(
+        history, "index_items", lambda conn, limit: slices.append(index_items(conn, limit)) or slices[-1]
+    )
+    path = tmp_path / "history.sqlite3"
+    store, _ = HistoryStore.open(path)
+    assert store is not None
+    write(store, [note_item(i) for i in range(1050)])
+    for _ in range(40):  # (rounds of nothing: the writer is quiet between them)
+        if not behind(store):
+            break
+        store.writer.flush()
+    assert behind(store) == 0
+    assert max(slices) == 100 and sum(slices) == 1050
+    store.close()
+
+
+async def test_the_log_is_folded_back_into_the_file_while_the_store_is_open(tmp_path, wait_until):
+    path = tmp_path / "history.sqlite3"
+    store, _ = HistoryStore.open(path)
+    assert store is not None
+    before = path.stat().st_size
+    # about 1 MB: far below the writer's own autocheckpoint (db.WAL_CHECKPOINT_PAGES)
+    await asyncio.to_thread(write, store, [note_item(i, size=2000) for i in range(500)])
+    await wait_until(lambda: path.stat().st_size > before + 1_000_000, 10, "the checkpoint thread")
+    await asyncio.to_thread(store.close)
+
+
+async def test_answers_given_a_loop_come_on_it_in_the_callers_context_each_batch_its_own(tmp_path, wait_until):
+    who = contextvars.ContextVar("who", default="nobody")
+    who.set("the view")
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    assert store is not None
+    part = await asyncio.to_thread(store.panel, "p", "notifications", "p")
+    held = threading.Event()
+    store.writer.submit(lambda conn: held.wait(10))  # the batches below wait as one job
+    answers: list[tuple[str, object, int, str]] = []
+    loop = asyncio.get_running_loop()
+    for name, keys in {"a": [1, 2], "b": [2, 3], "c": [4]}.items():
+        part.add(
+            [note_item(i) for i in keys],
+            lambda fresh, name=name: answers.append((name, fresh, threading.get_ident(), who.get())),
+            loop=loop,
+        )
+    held.set()
+    await wait_until(lambda: len(answers) == 3, 10, "three answers")
+    here = threading.get_ident()
+    assert answers == [
+        ("a", True, here, "the view"),
+        ("b", [False, True], here, "the view"),
+        ("c", True, here, "the view"),
+    ]
+    store.close()
+
+
+def test_a_feeds_items_keep_none_as_null_and_read_back_as_the_feed_made_them(tmp_path):
+    from feedview.feeds.eventstream import SseEvent
+    from feedview.feeds.ntfy import SeenIds, notification_items
+    from feedview.store.items import items_of, new_items
+
+    ntfy = json.dumps({"id": "m1", "topic": "t", "message": "hello", "priority": 4})
+    made = notification_items(
+        [SseEvent("message", "plain text", ""), SseEvent("ping", "x", "7"), SseEvent("message", ntfy, "")], SeenIds(8)
+    )
+    store, _ = HistoryStore.open(tmp_path / "history.sqlite3")
+    assert store is not None
+    assert write(store, new_items(made, 1.5)) == [True, True, True]
+    assert store.read("SELECT key, received, sent, priority, event, event_id FROM items ORDER BY id") == [
+        (None, 1.5, None, 3, None, None),
+        (None, 1.5, None, 3, "ping", "7"),
+        ("m1", 1.5, None, 4, None, None),
+    ]
+    part = store.panel("p", "notifications", "p")
+    assert [repr(item) for item, _ in items_of(part.recent(10))] == [repr(item) for item in made]  # (no __eq__)
+    assert write(store, new_items(made, 2.0)) == [True, True, False]  # (only the ntfy message has a key)
     store.close()
