@@ -33,9 +33,9 @@ def new_items(batch: list[Any], received: float) -> list[Row]:
             received,
             message.time,
             message.priority,
-            "" if (event := item.event).type == "message" else event.type,
-            event.last_event_id,
-            event.data or _own_payload(item),
+            "" if item.type == "message" else item.type,
+            item.last_event_id,
+            item.data or _own_payload(item),
         )
         if type(item) is Notification
         else _event(item, received)
@@ -70,10 +70,9 @@ def items_of(rows: Iterable[StoredItem]) -> list[tuple[Any, float]]:
 
 def resume_cursors(item: Any) -> dict[str, str]:
     """Where a stream resumes after this item: its Last-Event-ID, and its ntfy id (since=)."""
-    event = item.event if isinstance(item, Notification) else item
     cursors = {}
-    if event.last_event_id:
-        cursors["last_event_id"] = event.last_event_id
+    if item.last_event_id:  # (a Notification keeps its event's id, as the SseEvent has it)
+        cursors["last_event_id"] = item.last_event_id
     if isinstance(item, Notification):
         cursors["ntfy_id"] = item.id
     return cursors

@@ -142,11 +142,7 @@ class NotificationView(LineList, can_focus=True):
         self.entries = Entries(config.rows)
         self.received = 0  # items taken in since the panel opened: the newest item's number
         self.cursor_seq = 0  # the selected item's number (0: none: follow the newest)
-        # The number of the item on row 0. Following the newest, each frame moves it up to the
-        # newest; a pinned list keeps it, so the rows in view stay where they are without a
-        # scroll (in Textual a scroll lays out the whole screen again: ~20-40 ms a frame with
-        # sixteen panels), and the newer items wait above it until the reader goes up there.
-        self.top_seq = 0
+        self._pinned_top = 0  # a pinned list's top_seq (see there)
         self.paused = False
         self._resume: asyncio.Event | None = None
         self._last_feed_state: FeedState | None = None
@@ -308,8 +304,6 @@ class NotificationView(LineList, can_focus=True):
             return
         self._shown_seq = self.received
         self._set_rows(len(self.entries))
-        if not self.cursor_seq:
-            self.top_seq = self.received
         self.refresh()  # (pinned: the rows in view only change as the oldest ones go)
         self._show_newer_above()
         self.keep_times_current()
@@ -435,16 +429,26 @@ class NotificationView(LineList, can_focus=True):
     def row_count(self) -> int:
         return max(0, len(self.entries) - (self.received - self.top_seq))
 
+    @property
+    def top_seq(self) -> int:
+        """The number of the item on row 0: the newest while the list follows it. A pinned list
+        keeps the one it had, so the rows in view stay where they are without a scroll (in
+        Textual a scroll lays out the whole screen again: ~20-40 ms a frame with sixteen
+        panels), and the newer items wait above it until the reader goes up there."""
+        return self._pinned_top if self.cursor_seq else self.received
+
     def select_row(self, row: int) -> None:
-        seq = self.top_seq - row
+        top = self.top_seq
+        seq = top - row
         self.cursor_seq = 0 if seq >= self.received else seq  # the newest: follow it, as `home` does
+        self._pinned_top = top
 
     def move_to_row(self, row: int) -> None:
         if row < 0 and self.cursor_seq and self.received > self.top_seq:
             # up from a pinned list's top row, into the newer items that waited above it:
             # their rows come into being above the ones in view, which keep their place
             shift = self.received - self.top_seq
-            self.top_seq = self.received
+            self._pinned_top = self.received
             self.set_scroll(None, self.scroll_y + shift)
             row += shift
         super().move_to_row(row)
@@ -519,7 +523,7 @@ class NotificationView(LineList, can_focus=True):
     # -- cursor and actions -----------------------------------------------------------------
 
     def action_cursor_newest(self) -> None:
-        self.top_seq = self.received
+        self.cursor_seq = 0
         self.move_to_row(0)  # and follow the newest again
         self._show_newer_above()
 
