@@ -318,16 +318,17 @@ class NotificationView(LineList, can_focus=True):
         """The scrollable height: `rows`. A virtual size lays out the whole screen in Textual
         (a filling list of each of sixteen panels: 25-45 ms a frame), which only matters when the
         scrollbar comes or goes; while it stays, its thumb is all that changes (textual==8.2.8,
-        pinned: as Widget._size_updated does without a layout)."""
-        size, before = Size(self.scrollable_content_region.width, rows), self.virtual_size
-        height = self.scrollable_content_region.height
-        if size == before:
+        pinned: as Widget._size_updated does without a layout). The width never matters: rows
+        are cut to the view (overflow-x: hidden)."""
+        before, height = self.virtual_size, self.scrollable_content_region.height
+        if rows == before.height:
             return
-        if size.width == before.width and min(rows, before.height) > height > 0:
+        if min(rows, before.height) > height > 0:
+            size = Size(before.width, rows)
             self.set_reactive(NotificationView.virtual_size, size)
             self._scroll_update(size)
         else:
-            self.virtual_size = size
+            self.virtual_size = Size(self.scrollable_content_region.width, rows)
 
     class Urgent(Message):
         """Priority 4 or 5 arrived: `count` such items since the last frame, `newest` of them."""
