@@ -91,3 +91,27 @@ async def test_the_repos_loading_bar_stops_at_a_final_error(lab):
         panel = app.panels[0]
         await wait_until(lambda: panel.state.phase == "error")
         await wait_until(lambda: not panel.query_one(".page-loading").display)
+
+
+async def test_the_scrollbar_follows_a_growing_list_and_a_pinned_list_keeps_its_rows():
+    """A list grows without laying the screen out again once its scrollbar is there (only the thumb
+    changes), and a pinned list holds its rows by an anchor, not a scroll: both still look right."""
+    script = Script()
+    app = scripted_app(script)
+    async with app.run_test(size=(100, 20)) as pilot:
+        view = app.query_one(NotificationView)
+        script.put(*(note(i) for i in range(1, 4)))
+        await wait_until(lambda: view.row_count == 3)
+        assert not view.show_vertical_scrollbar  # three rows fit
+        script.put(*(note(i) for i in range(4, 51)))
+        await wait_until(lambda: view.row_count == 50 and view.show_vertical_scrollbar)
+        script.put(*(note(i) for i in range(51, 501)))
+        await wait_until(lambda: view.vertical_scrollbar.window_virtual_size == 500)
+        assert view.virtual_size.height == 500 and view.max_scroll_y == 500 - view.scrollable_content_region.height
+        await pilot.press("pagedown")  # pinned, some rows down
+        top, selected = view.scroll_y, view.selected().id
+        shown = view.entry_at(int(top))
+        script.put(*(note(i) for i in range(501, 521)))
+        await wait_until(lambda: "▲ " in detail_of(app) and view.received == 520)
+        await pilot.pause()
+        assert (view.scroll_y, view.selected().id, view.entry_at(int(top))) == (top, selected, shown)
