@@ -357,9 +357,10 @@ async def _run_check(
 
 def _next_due(check: HealthCheck, failures: int, rng: random.Random, started: float) -> float:
     """When (on the loop's clock) the run after the one that started at `started` is due:
-    the backed-off interval, jittered, within [MIN_DELAY_S, a day] later, moved to the nearest point of the shared grid when that point is
-    still within the check's jitter and the delay's bounds (at the edges of the jitter it
-    is not: those few runs keep their own time)."""
+    the backed-off interval, jittered, within [MIN_DELAY_S, a day] later, moved to the
+    nearest point of the shared grid when that point is still within the check's jitter
+    and the delay's bounds (at the edges of the jitter it is not: those few runs keep
+    their own time)."""
     base = _backed_off(check, failures)
     due = started + _jittered(check, base, rng)
     tick = min(COALESCE_S, base * check.jitter / 10)
