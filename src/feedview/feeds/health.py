@@ -7,7 +7,7 @@ slow answer does not drift the schedule); the interval resets on success, grows 
 that many checks spread out instead of firing together. Within that jitter, a check's
 next run is moved to the nearest point of a shared grid (COALESCE_S apart, finer for
 short intervals), so that checks due within a few milliseconds of each other share one
-turn of the event loop: at 1,000 checks a second that saves a quarter of the CPU
+turn of the event loop: at 1,000 checks a second that saves a sixth of the CPU a sample
 (docs/benchmarks.md); a check without jitter keeps its exact schedule. No delay is
 shorter than MIN_DELAY_S or longer than a day, whatever the settings. Closing the
 generator cancels every task: nothing stays in flight or scheduled.
