@@ -45,6 +45,7 @@ class CheckHistory:
         self._flapping_state: CheckState = "unknown"  # the rules' state, before degraded refines healthy
         self._passes_since_retry = 0
         self._oks: deque[bool] = deque(maxlen=window)
+        self._passes = 0  # in the window
         self._latencies: deque[float | None] = deque(maxlen=window)
         self._sorted: list[float] = []  # the window's latencies, in order
         self.last_error: str | None = None
@@ -54,7 +55,10 @@ class CheckHistory:
         self, time: float, ok: bool, latency_ms: float | None, reason: str | None, *, degraded: bool = False
     ) -> None:
         """One answer: `ok` it passed (a degraded answer passes, with `degraded`)."""
+        if len(self._oks) == self._oks.maxlen:
+            self._passes -= self._oks[0]
         self._oks.append(ok)
+        self._passes += ok
         self._keep_latency(latency_ms)
         self._flapping_state = self._next_state(ok)
         state = self._flapping_state
@@ -99,7 +103,7 @@ class CheckHistory:
 
     @property
     def uptime_pct(self) -> float | None:
-        return 100.0 * sum(self._oks) / len(self._oks) if self._oks else None
+        return 100.0 * self._passes / len(self._oks) if self._oks else None
 
     def latency_percentile(self, q: float) -> float | None:
         """Nearest-rank percentile over the window: a latency that was actually observed."""

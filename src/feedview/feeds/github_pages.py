@@ -89,7 +89,17 @@ def parse_link_header(value: str) -> dict[str, str] | None:
     return links
 
 
+def _resolved(reference: str, current: str) -> httpx.URL:
+    """The next link as a URL. GitHub's are absolute: parsed once, as joining them to the current
+    URL would return them unchanged after two parses more (a tenth of the walk's CPU)."""
+    if reference.startswith(("https://", "http://")):
+        return parsed_url(reference)
+    return parsed_url(parsed_url(current).join(reference))
+
+
+@functools.lru_cache(maxsize=64)
 def _page_param(url: str) -> int | None:
+    """The page= of a URL (cached: each page's rel="last" is the same URL)."""
     try:
         number = parse_int(parsed_url(url).params.get("page"), low=0, high=MAX_PAGE)
     except httpx.InvalidURL:
@@ -117,7 +127,7 @@ def next_link(link: str | None, current: str, seen: set[str]) -> tuple[str | Non
     if "next" not in links:
         return None, last, None
     try:
-        target = parsed_url(parsed_url(current).join(links["next"].strip()))
+        target = _resolved(links["next"].strip(), current)
     except httpx.InvalidURL:
         return None, last, "GitHub's next link is not a URL, so the walk stops here"
     if target.scheme not in ("http", "https") or not target.host:

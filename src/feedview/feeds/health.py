@@ -4,9 +4,13 @@ Each check runs in a task of its own, so one slow or hanging endpoint never dela
 the others. A check's next run is counted from the start of the previous one (a
 slow answer does not drift the schedule); the interval resets on success, grows by
 `multiplier` up to `max_interval` on failure, and every delay gets +/- `jitter` so
-that many checks spread out instead of firing together. No delay is shorter than
-MIN_DELAY_S or longer than a day, whatever the settings. Closing the generator
-cancels every task: nothing stays in flight or scheduled.
+that many checks spread out instead of firing together. Within that jitter, a check's
+next run is moved to the nearest point of a shared grid (COALESCE_S apart, finer for
+short intervals), so that checks due within a few milliseconds of each other share one
+turn of the event loop: at 1,000 checks a second that saves a sixth of the CPU a sample
+(docs/benchmarks.md); a check without jitter keeps its exact schedule. No delay is
+shorter than MIN_DELAY_S or longer than a day, whatever the settings. Closing the
+generator cancels every task: nothing stays in flight or scheduled.
 
 Whatever happens inside one check stays there: a hostile answer (a nesting bomb, a
 decompression bomb, a stacked encoding) is a failed sample with a one-line reason,
@@ -33,6 +37,7 @@ from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 import httpx
+import msgspec
 import yarl
 
 from .. import __version__
@@ -52,6 +57,7 @@ BODY_LIMIT = 256 * 1024  # enough for any health document; a huge page is read n
 DEFAULT_BACKOFF_CAP = 6  # max_interval defaults to this many intervals
 FIRST_ROUND_SPACING = 0.005  # seconds between the first runs of many checks, at most
 MIN_DELAY_S = 0.01  # no check runs more often than this, whatever its interval and jitter say
+COALESCE_S = 0.01  # the grid that checks' runs are moved to, at most (within their jitter)
 SECRET_HEADER_WORDS = ("auth", "cookie", "token", "key", "secret", "session", "password")
 
 
@@ -316,7 +322,7 @@ async def _run_check(
             ok = outcome.verdict != "unhealthy"
             history.record(started, ok, outcome.latency_ms, outcome.reason, degraded=outcome.verdict == "degraded")
             # a probe that overran its slot starts the next one at once
-            due = max(started_mono + _next_delay(check, history.failures, rng), loop.time())
+            due = max(_next_due(check, history.failures, rng, started_mono), loop.time())
             p50_ms, p95_ms = history.latency_percentiles(0.50, 0.95)
             samples.put_nowait(
                 HealthSample(
@@ -349,20 +355,42 @@ async def _run_check(
         samples.put_nowait(_Stopped(index, _clean(_describe(exc)) or ""))
 
 
-def _next_delay(check: HealthCheck, failures: int, rng: random.Random) -> float:
-    """interval x multiplier ** failures up to max_interval, jittered, within [MIN_DELAY_S, a day].
-    Worked out in logarithms, so no power overflows, however many failures."""
+def _next_due(check: HealthCheck, failures: int, rng: random.Random, started: float) -> float:
+    """When (on the loop's clock) the run after the one that started at `started` is due:
+    the backed-off interval, jittered, within [MIN_DELAY_S, a day] later, moved to the
+    nearest point of the shared grid when that point is still within the check's jitter
+    and the delay's bounds (at the edges of the jitter it is not: those few runs keep
+    their own time)."""
+    base = _backed_off(check, failures)
+    due = started + _jittered(check, base, rng)
+    tick = min(COALESCE_S, base * check.jitter / 10)
+    if tick > 0:
+        on_grid = round(due / tick) * tick
+        delay = on_grid - started
+        if abs(delay - base) <= base * check.jitter and MIN_DELAY_S <= delay <= MAX_WAIT_S:
+            return on_grid
+    return due
+
+
+def _backed_off(check: HealthCheck, failures: int) -> float:
+    """interval x multiplier ** failures up to max_interval. Worked out in logarithms, so no
+    power overflows, however many failures."""
     assert check.interval is not None and check.max_interval is not None
-    delay = check.interval
-    if failures:
-        cap = max(check.max_interval, check.interval)
-        growth = failures * math.log(check.multiplier)
-        delay = cap if math.log(check.interval) + growth >= math.log(cap) else check.interval * math.exp(growth)
+    if not failures:
+        return check.interval
+    cap = max(check.max_interval, check.interval)
+    growth = failures * math.log(check.multiplier)
+    return cap if math.log(check.interval) + growth >= math.log(cap) else check.interval * math.exp(growth)
+
+
+def _jittered(check: HealthCheck, delay: float, rng: random.Random) -> float:
+    """delay +/- the check's jitter, within [MIN_DELAY_S, a day]."""
     return clamp(delay * (1 + check.jitter * rng.uniform(-1.0, 1.0)), MIN_DELAY_S, MAX_WAIT_S)
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(msgspec.Struct, frozen=True):
+    """One run's result (a struct: one a sample, made in a fifth of a frozen dataclass's time)."""
+
     verdict: Verdict
     status_code: int | None
     latency_ms: float | None

@@ -42,8 +42,9 @@ if it was meant to serve. Not initialised (501) and sealed (503) serve nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from .check_history import Verdict
 from .transport import NotJson, loads_json
@@ -66,9 +67,9 @@ _TEXT_FORMATS = {  # who answers a health check with this one word of plain text
 }
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One answer's verdict; `reason` (None when healthy) is raw text for the caller to clean."""
+class Reading(msgspec.Struct, frozen=True):
+    """One answer's verdict; `reason` (None when healthy) is raw text for the caller to clean.
+    (A struct: one is made for every sample, in a fifth of a frozen dataclass's time.)"""
 
     verdict: Verdict
     reason: str | None = None
@@ -204,8 +205,11 @@ _VAULT_CODES: dict[int, tuple[Verdict, str | None]] = {
 
 
 def _vault(status_code: int, document: Any, path: str) -> Reading | None:
-    is_vault = isinstance(document, dict) and all(
-        isinstance(document.get(k), bool) for k in ("initialized", "sealed", "standby")
+    is_vault = (
+        isinstance(document, dict)
+        and isinstance(document.get("sealed"), bool)
+        and isinstance(document.get("initialized"), bool)
+        and isinstance(document.get("standby"), bool)
     )
     if is_vault:
         if not document["initialized"]:
@@ -233,6 +237,8 @@ def _consul(status_code: int, document: Any, body: str, path: str) -> Reading | 
         if not (200 <= status_code < 300 and isinstance(document, str)):
             return None
         return Reading("healthy", format="Consul") if document else Reading("unhealthy", "no cluster leader", "Consul")
+    if isinstance(document, dict) and "AggregatedStatus" not in document:
+        return None  # most answers: no Consul agent's
     services = document if isinstance(document, list) else [document]
     entries = [s for s in services[:_PARTS_READ] if isinstance(s, dict)]
     statuses = [s["AggregatedStatus"] for s in entries if isinstance(s.get("AggregatedStatus"), str)]

@@ -15,7 +15,7 @@ from servers import RouteServer, samples_of, take_samples
 
 from feedview.feeds import check_history
 from feedview.feeds import health as health_module
-from feedview.feeds.health import BODY_LIMIT, MIN_DELAY_S, HealthCheck, HealthSample, health_feed
+from feedview.feeds.health import BODY_LIMIT, COALESCE_S, MIN_DELAY_S, HealthCheck, HealthSample, health_feed
 from feedview.feeds.limits import MAX_WAIT_S
 from feedview.feeds.state import FeedState
 
@@ -177,15 +177,33 @@ def test_a_bad_url_error_never_shows_its_password():
 @pytest.mark.parametrize("failures", [1, 64, 1_100, 10**6, 10**18])
 def test_backoff_never_overflows_and_stays_within_the_cap(failures):
     check = HealthCheck("http://x/", interval=1, max_interval=30, multiplier=1e10, jitter=0)
-    assert health_module._next_delay(check, failures, random.Random(1)) == 30
+    assert health_module._next_due(check, failures, random.Random(1), started=1000.0) - 1000.0 == 30
 
 
-def test_every_delay_has_a_floor_and_a_ceiling():
+@pytest.mark.parametrize("started", [0.0, 12_345.678])
+def test_every_delay_has_a_floor_and_a_ceiling(started):
     rng = random.Random(1)
     tiny = HealthCheck("http://x/", interval=1e-9, max_interval=1e-9, jitter=0.9)
-    assert all(health_module._next_delay(tiny, n, rng) >= MIN_DELAY_S for n in (0, 1, 5))
+    assert all(health_module._next_due(tiny, n, rng, started) - started >= MIN_DELAY_S for n in (0, 1, 5))
     huge = HealthCheck("http://x/", interval=MAX_WAIT_S, max_interval=MAX_WAIT_S, jitter=0.9)
-    assert all(health_module._next_delay(huge, n, rng) <= MAX_WAIT_S for n in (0, 1, 10**9))
+    assert all(health_module._next_due(huge, n, rng, started) - started <= MAX_WAIT_S for n in (0, 1, 10**9))
+
+
+def test_runs_move_to_a_shared_grid_within_their_jitter():
+    """Checks due a few milliseconds apart share one turn of the event loop; none leaves its jitter."""
+    rng = random.Random(7)
+    check = HealthCheck("http://x/", interval=1, max_interval=6, jitter=0.1)
+    starts = [5_000 + rng.uniform(0, 1) for _ in range(2_000)]
+    dues = [health_module._next_due(check, 0, rng, started) for started in starts]
+    assert all(0.9 <= due - started <= 1.1 for due, started in zip(dues, starts, strict=True))
+    on_grid = [due for due in dues if abs(due / COALESCE_S - round(due / COALESCE_S)) < 1e-6]
+    assert len(on_grid) >= 0.9 * len(dues)
+    assert len({round(due, 6) for due in dues}) < len(dues) / 5  # many checks share each run
+
+
+def test_a_check_without_jitter_keeps_its_exact_schedule():
+    check = HealthCheck("http://x/", interval=0.25, max_interval=1.5, jitter=0)
+    assert health_module._next_due(check, 0, random.Random(1), started=100.0031) == 100.0031 + 0.25
 
 
 @pytest.mark.parametrize(
