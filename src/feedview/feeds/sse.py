@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 
 from ..text import one_line, redact
 from .eventstream import DEFAULT_MAX_SIZE, Event, EventStreamDecoder, EventStreamError, SseEvent
@@ -39,15 +40,17 @@ from .sse_transport import (
     Final,
     NotAStream,
     Retryable,
+    StreamPlan,
     describe,
     header_secrets,
     is_transient,
-    new_client,
+    new_session,
     open_stream,
+    stream_timeout,
     stream_url,
 )
 from .state import FeedState
-from .transport import BodyError, decoded_chunks
+from .transport import BodyError, codings_of, decoded
 
 __all__ = ["Notification", "ReconnectPolicy", "SseEvent", "SseItem", "sse_batches", "sse_feed"]
 
@@ -84,7 +87,7 @@ async def sse_feed(
     idle_timeout: float = 60.0,
     since: str = "",
     poll: bool = False,
-    client: httpx.AsyncClient | None = None,
+    client: aiohttp.ClientSession | None = None,
     **tuning: Any,
 ) -> AsyncGenerator[SseItem, None]:
     """Yield FeedState items and, for each event, a Notification or an SseEvent.
@@ -121,7 +124,7 @@ async def sse_batches(
     idle_timeout: float = 60.0,
     since: str = "",
     poll: bool = False,
-    client: httpx.AsyncClient | None = None,
+    client: aiohttp.ClientSession | None = None,
     interpret: Callable[[list[Event], SeenIds], list] | None = None,
     gather_s: float = 0.0,
     **tuning: Any,
@@ -147,13 +150,13 @@ async def sse_batches(
     try:
         opts = ReconnectPolicy(**tuning)
         origin = stream_url(url)
-        timeout = httpx.Timeout(opts.connect_timeout_s, read=idle_timeout)
+        plan = StreamPlan(origin, headers, stream_timeout(opts.connect_timeout_s, idle_timeout), opts.max_redirects)
         if client is None:
-            client = new_client(timeout)
+            client = new_session()
     except Final as final:
         yield [_state("error", final.reason, secrets)]
         return
-    except Exception as exc:  # an unknown option, proxy settings httpx refuses...  # noqa: BLE001
+    except Exception as exc:  # an unknown option, a bug in setting up...  # noqa: BLE001
         yield [_state("error", f"cannot start: {describe(exc)}", secrets)]
         return
     seen = SeenIds(opts.remembered_ids)
@@ -171,9 +174,7 @@ async def sse_batches(
                     target = origin if last_event_id else resume_url(origin, seen, since)
                     if poll:
                         target = target.copy_set_param("poll", "1")
-                    response = await open_stream(
-                        client, target, origin, headers, last_event_id, timeout, opts.max_redirects
-                    )
+                    response = await open_stream(client, plan, target, last_event_id)
                     opened = True
                     yield [FeedState("open")]
                     decoder = EventStreamDecoder(last_event_id, opts.max_size)
@@ -181,7 +182,8 @@ async def sse_batches(
                     asked = time.monotonic()
                     pause_at = asked + PAUSE_EVERY_S
                     gathered = False  # the last chunk came after a gathering pause
-                    async for chunk in decoded_chunks(response, max_chunk=BATCH_BYTES):
+                    codings = codings_of(response.headers.getall("Content-Encoding", ()))
+                    async for chunk in decoded(codings, response.content.iter_any(), max_chunk=BATCH_BYTES):
                         waited = time.monotonic() - asked if gather_s else 0.0  # the network was slower than we
                         try:
                             events = decoder.feed(chunk)
@@ -219,7 +221,7 @@ async def sse_batches(
                     reason, not_before = "the server ended the stream", 0.0
                 finally:
                     if response is not None:
-                        await response.aclose()
+                        response.close()
             except NotAStream as not_a_stream:
                 topic = None if opened or page else topic_stream_url(origin)
                 if topic is None:
@@ -227,6 +229,7 @@ async def sse_batches(
                     return
                 # an ntfy topic's own URL answers with its web page; its stream is at /sse
                 page, origin = f"{not_a_stream.reason}, nor is {topic.path}", topic
+                plan = dataclasses.replace(plan, origin=topic)
                 continue
             except Final as final:
                 reason = f"{page}: {final.reason}" if page and not opened else final.reason
@@ -237,7 +240,7 @@ async def sse_batches(
                 return
             except Retryable as retry:
                 reason, not_before = retry.reason, retry.not_before
-            except httpx.ReadTimeout:
+            except aiohttp.SocketTimeoutError:
                 reason, not_before = f"no data for {idle_timeout:g}s", 0.0
             except Exception as exc:  # the network's failures are retried; anything else (a bug) is final  # noqa: BLE001
                 if not is_transient(exc):
@@ -251,7 +254,7 @@ async def sse_batches(
             await asyncio.sleep(delay)
     finally:
         if own_client and client is not None:
-            await client.aclose()
+            await client.close()
 
 
 def _state(phase: Any, reason: str, secrets: list[str], **fields: Any) -> FeedState:

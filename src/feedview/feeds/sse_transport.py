@@ -8,6 +8,13 @@ ends it for good, 429 and 5xx are worth another try (after Retry-After), and
 anything else (another 2xx included) is final. URLs, the caller's and the
 Location headers alike, are checked before anything connects to them.
 
+The stream is read through aiohttp (its body costs a quarter of httpx's CPU to
+read: docs/benchmarks.md), with health.py's session settings: no decompression
+by aiohttp (transport.decoded bounds it), no cookies, no trust_env (proxies are
+looked up once per stream, StreamPlan), TLS with the project's one verifying
+context for https only. URLs are parsed, joined and checked as httpx.URL (the
+one URL type of the feeds) and sent as httpx quoted them.
+
 Failures are exceptions here, Retryable or Final, with one human reason each;
 the reconnecting feed (feeds/sse.py) turns them into FeedState items.
 """
@@ -18,16 +25,21 @@ import email.utils
 import re
 import time
 from collections.abc import Mapping
-from urllib.request import getproxies  # (httpx imports it anyway)
+from dataclasses import dataclass, field
+from urllib.request import getproxies, proxy_bypass
 
+import aiohttp
 import httpx
+import yarl
+from multidict import CIMultiDict
 
 from ..text import one_line
 from .limits import MAX_WAIT_S, clamp, parse_int
-from .transport import network_failure, tls_context, trusts_nothing
+from .transport import network_failure, tls_context
 
 # Failures of the network or of the server's HTTP, worth another try (anything else is final)
-_TRANSIENT = (httpx.TransportError, OSError, EOFError)
+_TRANSIENT = (aiohttp.ClientError, OSError, EOFError)
+_REDIRECTS = frozenset((301, 302, 303, 307, 308))
 
 
 class Retryable(Exception):
@@ -52,95 +64,117 @@ class NotAStream(Final):
     """The server answered, but not with an event stream (an ntfy topic's web page, say)."""
 
 
-def new_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
-    """A client for event streams, with the process's shared TLS contexts (feeds/transport.py)."""
-    if getproxies():
-        # proxies from the environment (HTTPS_PROXY, ...): httpx sets them up only when it
-        # builds the transports itself, so it does, verifying TLS from the start
-        return httpx.AsyncClient(timeout=timeout, verify=tls_context())
-    # http:// goes through a transport whose TLS context trusts nothing (it never does
-    # TLS: https:// URLs, redirects included, are mounted on the verifying one)
-    return httpx.AsyncClient(
-        timeout=timeout,
-        transport=httpx.AsyncHTTPTransport(verify=trusts_nothing()),
-        mounts={"https://": _VerifyingTransport()},
+def new_session() -> aiohttp.ClientSession:
+    """The feed's own HTTP client, with health.py's settings: raw bodies (transport.decoded
+    bounds them), no cookies (a stream is no browser session), nothing read from the
+    environment per request (StreamPlan looks proxies up once). Timeouts and TLS go with
+    each request (stream_timeout, StreamPlan.tls_for), so a caller's session works alike."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0),
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=None),
     )
 
 
-class _VerifyingTransport(httpx.AsyncBaseTransport):
-    """The https:// transport, made at the first https request: its verifying TLS
-    context loads the CA bundle (~50 ms), which an http:// stream never needs."""
+def stream_timeout(connect_timeout_s: float, idle_timeout: float) -> aiohttp.ClientTimeout:
+    """No limit on the whole stream; the connection's, and idle_timeout without a byte
+    (aiohttp's sock_read, re-armed on every read: SocketTimeoutError, "no data for Ns")."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s, sock_read=idle_timeout)
 
-    def __init__(self) -> None:
-        self._transport: httpx.AsyncHTTPTransport | None = None
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._transport is None:
-            self._transport = httpx.AsyncHTTPTransport(verify=tls_context())
-        return await self._transport.handle_async_request(request)
+@dataclass
+class StreamPlan:
+    """What every request of one stream shares: worked out once (the environment's proxies
+    included: aiohttp's trust_env would read them, and ~/.netrc, on every request)."""
 
-    async def aclose(self) -> None:
-        if self._transport is not None:
-            await self._transport.aclose()
+    origin: httpx.URL
+    headers: Mapping[str, str] | None
+    timeout: aiohttp.ClientTimeout
+    max_redirects: int
+    proxies: dict[str, str] = field(default_factory=getproxies)
+
+    def proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy the environment names for this URL, or None (none, or NO_PROXY covers its host)."""
+        proxy = self.proxies.get(url.scheme) or self.proxies.get("all")
+        if proxy is None or proxy_bypass(url.host):
+            return None
+        return proxy
 
 
 async def open_stream(
-    client: httpx.AsyncClient,
-    target: httpx.URL,
-    origin: httpx.URL,
-    headers: Mapping[str, str] | None,
-    last_event_id: str,
-    timeout: httpx.Timeout,
-    max_redirects: int,
-) -> httpx.Response:
+    session: aiohttp.ClientSession, plan: StreamPlan, target: httpx.URL, last_event_id: str
+) -> aiohttp.ClientResponse:
     """GET the stream, following redirects by hand so credentials stay with their origin."""
-    for _ in range(max_redirects + 1):
-        request_headers = httpx.Headers()
-        if headers and _same_origin(target, origin):
-            for name, value in headers.items():
-                request_headers[name] = value
-        request_headers["Accept"] = "text/event-stream"
-        request_headers["Accept-Encoding"] = "identity"  # (decoded_chunks still copes with gzip or deflate)
-        request_headers["Cache-Control"] = "no-cache"  # as EventSource sends it
-        if last_event_id and last_event_id.isprintable():  # (HTTP refuses control characters)
-            request_headers["Last-Event-ID"] = last_event_id
-        request = client.build_request("GET", target, headers=request_headers, timeout=timeout)
-        response = await _send(client, request)
-        if not response.has_redirect_location:
+    for _ in range(plan.max_redirects + 1):
+        headers = _request_headers(plan.headers if _same_origin(target, plan.origin) else None, last_event_id)
+        response = await _send(session, plan, target, headers)
+        location = response.headers.get("Location") if response.status in _REDIRECTS else None
+        if location is None:
             try:
-                _check(response)
+                _check(response.status, response.headers)
             except (Final, Retryable):
-                await response.aclose()
+                response.close()
                 raise
             return response
-        await response.aclose()
-        try:
-            target = response.url.join(response.headers["location"])
-        except (httpx.InvalidURL, ValueError):
-            raise Final("error", "the server redirected to an invalid URL") from None
-        if target.scheme not in ("http", "https"):
-            raise Final("error", f"the server redirected to a {target.scheme[:20]}: URL")
-        problem = _url_problem(target)
-        if problem:
-            raise Final("error", f"the server redirected to an invalid URL ({problem})")
-    raise Final("error", f"more than {max_redirects} redirects")
+        response.close()
+        target = _redirected(target, location)
+    raise Final("error", f"more than {plan.max_redirects} redirects")
 
 
-async def _send(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """client.send, its errors that no retry can mend made final."""
+def _request_headers(theirs: Mapping[str, str] | None, last_event_id: str) -> CIMultiDict[str]:
+    """The caller's headers (when the request goes to their origin), then the stream's own."""
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in (theirs or {}).items():
+        headers[name] = value  # (one value a name, as httpx.Headers kept it)
+    headers["Accept"] = "text/event-stream"
+    headers["Accept-Encoding"] = "identity"  # (transport.decoded still copes with gzip or deflate)
+    headers["Cache-Control"] = "no-cache"  # as EventSource sends it
+    if last_event_id and last_event_id.isprintable():  # (HTTP refuses control characters)
+        headers["Last-Event-ID"] = last_event_id
+    if not all(_TOKEN.fullmatch(name) and _FIELD_VALUE.fullmatch(value) for name, value in headers.items()):
+        # (aiohttp would refuse it only once connected; the reason would quote the value)
+        raise Final("error", "the request is not valid HTTP (a header name or value?)")
+    return headers
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_FIELD_VALUE = re.compile(r"[^\x00-\x08\x0a-\x1f\x7f]*")  # no control but HTAB
+
+
+async def _send(
+    session: aiohttp.ClientSession, plan: StreamPlan, target: httpx.URL, headers: CIMultiDict[str]
+) -> aiohttp.ClientResponse:
+    """One GET, no redirect followed, its errors that no retry can mend made final."""
     try:
-        return await client.send(request, stream=True, follow_redirects=False)
-    except httpx.RemoteProtocolError as exc:
-        # httpx reads a redirect's Location itself (even when not following it), before we can
-        if str(exc).startswith("Invalid URL in location header"):
-            raise Final("error", "the server redirected to an invalid URL") from None
-        raise
-    except UnicodeError:  # an IDNA host name that does not decode (only a Location can hold one)
-        raise Final("error", "the server redirected to an invalid URL (its host is not a valid name)") from None
-    except httpx.LocalProtocolError:  # what httpx/h11 refuse to send: the reason would quote a header value
+        return await session.get(
+            yarl.URL(str(target), encoded=True),  # (sent as httpx checked and quoted it: path, since=)
+            headers=headers,
+            allow_redirects=False,
+            timeout=plan.timeout,
+            proxy=plan.proxy_for(target),
+            ssl=tls_context() if target.scheme == "https" else True,
+        )
+    except aiohttp.InvalidURL as exc:
+        raise Final("error", f"cannot open the URL: {type(exc).__name__}") from None
+    except ValueError as exc:  # what aiohttp refuses to send: the reason would quote a header value
+        if isinstance(exc, _TRANSIENT):  # (a TLS certificate error is a ValueError too)
+            raise
         raise Final("error", "the request is not valid HTTP (a header name or value?)") from None
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        raise Final("error", f"cannot open the URL: {exc}") from None
+
+
+def _redirected(base: httpx.URL, location: str) -> httpx.URL:
+    """Where a Location sends the stream, or Final when it cannot be followed."""
+    try:
+        target = base.join(location)
+    except (httpx.InvalidURL, ValueError):
+        raise Final("error", "the server redirected to an invalid URL") from None
+    if target.scheme not in ("http", "https"):
+        raise Final("error", f"the server redirected to a {one_line(target.scheme[:20])}: URL")
+    problem = _url_problem(target)
+    if problem:
+        raise Final("error", f"the server redirected to an invalid URL ({problem})")
+    return target
 
 
 _HOST = re.compile(rb"[A-Za-z0-9._:-]+")  # (httpx.URL gives IDNA names encoded, IPv6 without brackets)
@@ -175,17 +209,16 @@ def _url_problem(url: httpx.URL) -> str | None:
     return None
 
 
-def _check(response: httpx.Response) -> None:
+def _check(status: int, headers: Mapping[str, str]) -> None:
     """Only 200 opens an event stream (and 204 ends it for good); 429 and 5xx are retried."""
-    status = response.status_code
     if status == 204:
         raise Final("closed", "the server ended the stream for good (HTTP 204)")
     if status == 429 or status >= 500:
-        raise Retryable(_status_line(status), _retry_after(response))
+        raise Retryable(_status_line(status), _retry_after(headers))
     if status != 200:
         suffix = " (an event stream answers 200 OK)" if 200 <= status < 300 else ""
         raise Final("error", _status_line(status) + suffix)
-    ctype = response.headers.get("content-type", "")
+    ctype = headers.get("content-type", "")
     if ctype.partition(";")[0].strip().lower() != "text/event-stream":
         shown = one_line(ctype[:60]) or "none"
         raise NotAStream("error", f"not an event stream (content type: {shown})")
@@ -202,9 +235,9 @@ def _phrase(status: int) -> str:
         return ""
 
 
-def _retry_after(response: httpx.Response) -> float:
+def _retry_after(headers: Mapping[str, str]) -> float:
     """Retry-After (seconds, or an HTTP date) as seconds from now in 0..MAX_WAIT_S; 0 when absent or unreadable."""
-    value = response.headers.get("retry-after", "").strip()
+    value = headers.get("retry-after", "").strip()
     seconds = parse_int(value, low=0, high=int(MAX_WAIT_S))
     if seconds is not None:
         return float(seconds)
@@ -220,12 +253,25 @@ def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
 
 
 def describe(exc: BaseException, host: str = "the server") -> str:
-    """An exception as a short phrase in the vocabulary every feed speaks (transport.network_failure;
-    the feed makes it one clean line, secrets redacted)."""
+    """An exception as a short phrase in the vocabulary every feed speaks (transport.network_failure,
+    with aiohttp's own cases worded as health.py words them; the feed makes it one clean line,
+    secrets redacted)."""
     if isinstance(exc, BaseExceptionGroup):
         return "; ".join(describe(inner, host) for inner in exc.exceptions[:3])
+    if isinstance(exc, (aiohttp.ClientResponseError, aiohttp.ClientPayloadError)):
+        text = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
+        return f"bad response: {str(text).split(', message=')[0] or type(exc).__name__}"[:300]
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        exc = exc.certificate_error  # (aiohttp's wrapper repeats the host and port, not the reason)
+    elif isinstance(exc, aiohttp.ClientConnectorSSLError):
+        exc = exc.os_error
     if isinstance(exc, _TRANSIENT):
-        return network_failure(exc, host)[1][:300]
+        kind, reason = network_failure(exc, host)
+        if kind == "other" and isinstance(exc, aiohttp.ClientConnectorError):
+            reason = f"cannot connect: {exc.os_error.strerror or exc.os_error}"
+        elif kind == "other" and isinstance(exc, aiohttp.ServerDisconnectedError):
+            reason = "connection lost: the server closed the connection"
+        return reason[:300]
     return f"{type(exc).__name__}: {str(exc)[:300] or type(exc).__name__}"
 
 

@@ -7,6 +7,7 @@ import contextlib
 import ssl
 import time
 
+import aiohttp
 import httpx
 import pytest
 import trustme
@@ -235,11 +236,16 @@ async def test_cancelling_the_consumer_closes_the_connection(lab):
 
 async def test_a_callers_client_stays_open_and_an_own_one_is_closed(raw):
     raw.reply(b"data: a\n\n", HOLD)
-    async with httpx.AsyncClient() as client:
+    raw.reply(b"data: b\n\n", HOLD)
+    async with aiohttp.ClientSession() as client:  # the feed's client is an aiohttp session
         async with contextlib.aclosing(sse_feed(raw.url, client=client, **FAST)) as feed:
-            await take(feed, 1)
-        assert not client.is_closed
-    await wait_until(lambda: raw.disconnects == 1)
+            [event] = await take(feed, 1)
+        assert event.data == "a" and not client.closed
+        await wait_until(lambda: raw.disconnects == 1)  # the stream's response is closed, the session is not
+        async with contextlib.aclosing(sse_feed(raw.url, client=client, **FAST)) as feed:
+            [event] = await take(feed, 1)
+        assert event.data == "b"
+    await wait_until(lambda: raw.disconnects == 2)
 
 
 # -- headers and origins -------------------------------------------------------------------------
