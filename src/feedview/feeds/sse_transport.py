@@ -21,6 +21,7 @@ the reconnecting feed (feeds/sse.py) turns them into FeedState items.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import re
 import time
@@ -146,6 +147,10 @@ async def _send(
     session: aiohttp.ClientSession, plan: StreamPlan, target: httpx.URL, headers: CIMultiDict[str]
 ) -> aiohttp.ClientResponse:
     """One GET, no redirect followed, its errors that no retry can mend made final."""
+    if target.userinfo:  # the URL's credentials, as HTTP basic auth (they win over a header, as in httpx)
+        token = base64.b64encode(f"{target.username}:{target.password}".encode()).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+        target = target.copy_with(username=None, password=None)
     try:
         return await session.get(
             yarl.URL(str(target), encoded=True),  # (sent as httpx checked and quoted it: path, since=)
