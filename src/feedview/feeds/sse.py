@@ -97,7 +97,8 @@ async def sse_feed(
     `all`) asks for cached messages first; `poll` for the cached ones only, after which
     the feed ends ("closed") instead of reconnecting. A topic URL given without its
     endpoint (`https://ntfy.sh/mytopic`) is followed to its `/sse` stream. A caller's
-    `client` is left open; one the feed creates is closed. `tuning`: the fields of
+    `client` (an aiohttp.ClientSession: the stream is read through aiohttp, see
+    sse_transport.py) is left open; one the feed creates is closed. `tuning`: the fields of
     `ReconnectPolicy` (e.g. reconnect_s=0.01 in tests).
     """
     batches = sse_batches(
