@@ -93,3 +93,16 @@ async def test_a_server_that_closes_before_answering_is_retried_in_the_feeds_wor
     finally:
         server.close()
     assert items[-1].reason == "connection lost: the server closed the connection"
+
+
+async def test_control_characters_in_resume_values_never_reach_the_request_head(raw):
+    raw.reply(b"data: a\n\n", HOLD)
+    feed = sse_feed(raw.url + "/sse", last_event_id="7\r\nX-Evil: 1", **FAST)
+    async with contextlib.aclosing(feed):
+        await take(feed, 1)
+    raw.reply(b"data: b\n\n", HOLD)
+    async with contextlib.aclosing(sse_feed(raw.url + "/sse", since="1\r\nX-Evil: 1", **FAST)) as feed:
+        await take(feed, 1)
+    first, second = raw.requests
+    assert "last-event-id" not in first.headers and "x-evil" not in first.headers  # (EventSource's rule)
+    assert second.target == "/sse?since=1%0D%0AX-Evil%3A+1" and "x-evil" not in second.headers
