@@ -260,8 +260,8 @@ def run_requests_sse(url: str, count: int) -> int:
 
 IN_PROCESS = {  # name: (run, the modules it needs, imported before the clock starts)
     "ceiling": (run_ceiling, ("orjson",)),
-    "sse_batches": (run_sse_batches, ("feedview.feeds.sse", "httpcore", "h11")),
-    "sse_feed": (run_sse_feed, ("feedview.feeds.sse", "httpcore", "h11")),
+    "sse_batches": (run_sse_batches, ("feedview.feeds.sse", "aiohttp")),
+    "sse_feed": (run_sse_feed, ("feedview.feeds.sse", "aiohttp")),
     "sse_batches_aiohttp": (run_aiohttp_proto("iter_any", False), ("_sse_aiohttp_proto", "feedview.feeds.sse")),
     "sse_batches_aiohttp_chunked": (run_aiohttp_proto("iter_chunked", False), ("_sse_aiohttp_proto",)),
     "sse_batches_aiohttp_readany": (run_aiohttp_proto("readany", False), ("_sse_aiohttp_proto",)),

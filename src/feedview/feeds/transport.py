@@ -45,13 +45,6 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-@functools.cache
-def trusts_nothing() -> ssl.SSLContext:
-    """A context that verifies against no CA at all: for transports that only ever speak
-    plain http (so a plain-http client never loads the CA bundle)."""
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-
-
 FailureKind = Literal["timeout", "refused", "dns", "tls", "http", "other"]
 
 
