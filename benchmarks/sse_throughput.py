@@ -10,10 +10,6 @@ each in a fresh process so that no heap or cache carries over):
   sse_batches    feedview's batch feed (ntfy notifications made, in lists)
   sse_feed       feedview's item feed (the panels' intake)
   httpx-sse      httpx-sse 0.4 + json.loads of each data (the baseline of the 3x goal)
-  sse_batches_aiohttp[_chunked|_readany|_buf64k], sse_feed_aiohttp[_buf64k]
-                 research prototype (benchmarks/_sse_aiohttp_proto.py): sse_batches' happy path
-                 with the body read by aiohttp (iter_any, iter_chunked(65536), readany; _buf64k:
-                 iter_any with read_bufsize 64 KiB), and sse_feed's item-per-event shape over it
   aiohttp-sse    aiohttp-sse-client + json.loads
   sseclient-py   sseclient-py over requests + json.loads
   requests-sse   requests-sse + json.loads
@@ -171,33 +167,6 @@ def run_sse_batches(url: str, count: int) -> int:
     return asyncio.run(main())
 
 
-def run_aiohttp_proto(reader: str, items: bool, read_bufsize: int = 2**18):
-    def run(url: str, count: int) -> int:
-        from _sse_aiohttp_proto import sse_batches_aiohttp, sse_feed_aiohttp
-
-        async def batches() -> int:
-            seen = 0
-            async with contextlib.aclosing(sse_batches_aiohttp(url, reader=reader, read_bufsize=read_bufsize)) as feed:
-                async for batch in feed:
-                    seen += len(batch)
-                    if seen >= count:
-                        break
-            return seen
-
-        async def feed_items() -> int:
-            seen = 0
-            async with contextlib.aclosing(sse_feed_aiohttp(url, reader=reader, read_bufsize=read_bufsize)) as feed:
-                async for _ in feed:
-                    seen += 1
-                    if seen == count:
-                        break
-            return seen
-
-        return asyncio.run(feed_items() if items else batches())
-
-    return run
-
-
 def run_httpx_sse(url: str, count: int) -> int:
     import httpx
     from httpx_sse import aconnect_sse
@@ -262,12 +231,6 @@ IN_PROCESS = {  # name: (run, the modules it needs, imported before the clock st
     "ceiling": (run_ceiling, ("orjson",)),
     "sse_batches": (run_sse_batches, ("feedview.feeds.sse", "aiohttp")),
     "sse_feed": (run_sse_feed, ("feedview.feeds.sse", "aiohttp")),
-    "sse_batches_aiohttp": (run_aiohttp_proto("iter_any", False), ("_sse_aiohttp_proto", "feedview.feeds.sse")),
-    "sse_batches_aiohttp_chunked": (run_aiohttp_proto("iter_chunked", False), ("_sse_aiohttp_proto",)),
-    "sse_batches_aiohttp_readany": (run_aiohttp_proto("readany", False), ("_sse_aiohttp_proto",)),
-    "sse_batches_aiohttp_buf64k": (run_aiohttp_proto("iter_any", False, 2**16), ("_sse_aiohttp_proto",)),
-    "sse_feed_aiohttp": (run_aiohttp_proto("iter_any", True), ("_sse_aiohttp_proto",)),
-    "sse_feed_aiohttp_buf64k": (run_aiohttp_proto("iter_any", True, 2**16), ("_sse_aiohttp_proto",)),
     "httpx-sse": (run_httpx_sse, ("httpx_sse", "httpx", "httpcore", "h11")),
     "aiohttp-sse": (run_aiohttp_sse, ("aiohttp_sse_client.client", "aiohttp")),
     "sseclient-py": (run_sseclient_py, ("sseclient", "requests")),
@@ -367,15 +330,6 @@ GOALS = (  # (numerator, denominator, at least)
     ("sse_feed", "ceiling", 0.75),
     ("watch --json", "ceiling proc", 0.75),
     ("sse_feed", "httpx-sse", 3.0),
-    ("sse_batches_aiohttp", "ceiling", 0.85),  # the prototype, held to the same goals
-    ("sse_batches_aiohttp_chunked", "ceiling", 0.85),
-    ("sse_batches_aiohttp_readany", "ceiling", 0.85),
-    ("sse_batches_aiohttp_buf64k", "ceiling", 0.85),
-    ("sse_feed_aiohttp", "ceiling", 0.75),
-    ("sse_feed_aiohttp_buf64k", "ceiling", 0.75),
-    ("sse_feed_aiohttp", "httpx-sse", 3.0),
-    ("sse_feed_aiohttp_buf64k", "httpx-sse", 3.0),
-    ("sse_batches_aiohttp", "sse_batches", 1.0),  # (no goal: how much the reader alone gives)
 )
 
 
@@ -409,7 +363,7 @@ def main() -> None:
     )
     for name in names:
         values = rates[name]
-        print(f"  {name:<28} {statistics.median(values):>12,.0f} events/s   ({min(values):,.0f}..{max(values):,.0f})")
+        print(f"  {name:<14} {statistics.median(values):>12,.0f} events/s   ({min(values):,.0f}..{max(values):,.0f})")
     print("ratios (median of the per-round ratios, min..max):")
     for top, bottom, goal in GOALS:
         if top not in rates or bottom not in rates:
@@ -418,7 +372,7 @@ def main() -> None:
         median = statistics.median(ratios)
         verdict = "met" if median >= goal else "MISSED"
         print(
-            f"  {top:>27} / {bottom:<12} {median:5.2f}  ({min(ratios):.2f}..{max(ratios):.2f})"
+            f"  {top:>12} / {bottom:<12} {median:5.2f}  ({min(ratios):.2f}..{max(ratios):.2f})"
             f"   goal >= {goal:g}: {verdict}"
         )
     for peer in ("aiohttp-sse", "sseclient-py", "requests-sse"):
