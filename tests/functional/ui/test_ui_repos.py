@@ -135,7 +135,8 @@ async def test_search_shows_result_count(lab, query):
     async with app.run_test(size=(140, 20)) as pilot:
         table = app.query_one(RepoTable)
         await loaded(table, 1)
-        assert "results" in screen_text(app)
+        # the status line follows the page by a message: on a busy machine, a frame or two later
+        await wait_until(lambda: "results" in screen_text(app), message="the result count on the status line")
         await pilot.press("s")
         await loaded(table, 1)
         assert table.ordering == "stars"
