@@ -18,6 +18,7 @@ from .schema import NewerStore, migrate
 
 WAL_CHECKPOINT_PAGES = 10_000
 BUSY_TIMEOUT_MS = 5000  # another feedview writing: wait this long for the lock before retrying
+OPEN_RETRY_S = 0.05  # opening a file another feedview is opening too: try again this soon
 _SIDE_FILES = ("-wal", "-shm")
 
 
@@ -83,10 +84,21 @@ def _open_checked(path: Path) -> sqlite3.Connection:
     truncated = _truncated(path)
     if truncated:
         raise _Damaged(truncated)
-    try:
-        conn = connect(path)
-    except sqlite3.DatabaseError as exc:
-        _raise_for(path, exc)
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return _connect_migrated(path)
+        except sqlite3.DatabaseError as exc:
+            # Another feedview opening the same file at the same moment: SQLite answers "locked"
+            # at once, without its busy handler, while a journal-mode switch or a recovery of the
+            # log is under way (seen: two processes starting on a new file). Open again shortly.
+            if not is_busy(exc) or time.monotonic() > deadline:
+                _raise_for(path, exc)
+            time.sleep(OPEN_RETRY_S)
+
+
+def _connect_migrated(path: Path) -> sqlite3.Connection:
+    conn = connect(path)
     try:
         migrate(conn)
         conn.execute("SELECT count(*) FROM panels").fetchone()
@@ -96,9 +108,9 @@ def _open_checked(path: Path) -> sqlite3.Connection:
             f"history: {path} was written by a newer feedview ({exc}): history is off for this run "
             "(the file is left as it is)"
         ) from None
-    except sqlite3.DatabaseError as exc:
+    except BaseException:
         conn.close()
-        _raise_for(path, exc)
+        raise
     return conn
 
 
