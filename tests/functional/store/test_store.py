@@ -5,6 +5,7 @@ read-only, a full disk, two processes at once. One clear line each, the file mov
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import os
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -173,52 +175,45 @@ def test_a_job_that_fails_stops_the_store_but_never_its_thread_or_the_caller(tmp
     store.close()
 
 
-def test_search_finds_the_newest_items_before_the_index_reaches_them(tmp_path):
-    from feedview.store.history import PanelStore, Retention
-
-    path = tmp_path / "history.sqlite3"
-    make_store(path, count=10)
-    with sqlite3.connect(path) as conn:  # as if the index had not reached any of them yet
+@contextlib.contextmanager
+def unindexed(path: Path) -> Iterator[history.PanelStore]:
+    """The store at `path` opened with none of its items in the search index yet, and another
+    feedview writing (so this one's writer cannot catch the index up): its panel's part."""
+    with sqlite3.connect(path) as conn:
         conn.execute("INSERT INTO items_fts(items_fts) VALUES ('delete-all')")
         conn.execute("UPDATE search_index SET upto = 0")
     other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another feedview writes: this one's index cannot catch up
+    other.execute("BEGIN IMMEDIATE")
+    store = None
     try:
         store, _ = HistoryStore.open(path)
         assert store is not None
-        part = PanelStore(store, store.read("SELECT id FROM panels")[0][0], Retention())
-        assert [row.key for row in part.search("message 7")] == ["n7"]
-        assert [row.key for row in part.search("MESS")][:2] == ["n9", "n8"]
+        yield history.PanelStore(store, store.read("SELECT id FROM panels")[0][0], history.Retention())
     finally:
         other.execute("ROLLBACK")
         other.close()
-    store.close()
+        if store is not None:
+            store.close()
+
+
+def test_search_finds_the_newest_items_before_the_index_reaches_them(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    make_store(path, count=10)
+    with unindexed(path) as part:
+        assert [row.key for row in part.search("message 7")] == ["n7"]
+        assert [row.key for row in part.search("MESS")][:2] == ["n9", "n8"]
 
 
 def test_search_before_the_index_folds_case_beyond_ascii(tmp_path):
-    from feedview.store.history import PanelStore, Retention
-
     path = tmp_path / "history.sqlite3"
     store, _ = HistoryStore.open(path)
     assert store is not None
     raw = {"id": "u1", "topic": "alerts", "time": 1_767_225_600, "title": "Ärger im Büro", "message": "Straße zu"}
     write(store, [NewItem("u1", time.time(), raw["time"], 3, None, None, json.dumps(raw))])
     store.close()
-    with sqlite3.connect(path) as conn:  # as if the index had not reached it yet
-        conn.execute("INSERT INTO items_fts(items_fts) VALUES ('delete-all')")
-        conn.execute("UPDATE search_index SET upto = 0")
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another feedview writes: this one's index cannot catch up
-    try:
-        store, _ = HistoryStore.open(path)
-        assert store is not None
-        part = PanelStore(store, store.read("SELECT id FROM panels")[0][0], Retention())
+    with unindexed(path) as part:
         for words in ("ärger", "ÄRGER", "straße", "STRASSE"):
             assert [row.key for row in part.search(words)] == ["u1"], words
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-    store.close()
 
 
 def test_the_writer_indexes_what_it_wrote_once_idle(tmp_path):
