@@ -34,7 +34,7 @@ from pathlib import Path
 import feedview.ui  # noqa: F401  (first: it sets Textual's frame rate, as `feedview` does)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ui_firehose import first_frame, spread
+from ui_firehose import first_frame, spread, until
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = [
@@ -78,14 +78,6 @@ def start_lab() -> tuple[subprocess.Popen, str]:
     assert process.stdout is not None
     first = process.stdout.readline()
     return process, first.split(" on ", 1)[1].split()[0]
-
-
-async def until(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"history: timed out waiting for {what}")
-        await asyncio.sleep(0.005)
 
 
 # -- 1. intake ----------------------------------------------------------------------------------
